@@ -1,0 +1,3 @@
+from campaign_api.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Business rules that do not depend on GraphQL: signing, deduplication, visibility, pagination."""

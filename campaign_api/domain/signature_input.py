@@ -1,0 +1,139 @@
+"""The rules a signature must meet before it is stored.
+
+Each rule answers with a ``FieldProblem`` (field, code, message) rather than raising, so the mutation can report
+every problem in one answer as ``userErrors``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+
+NAME_MAX_LENGTH = 100
+COMMENT_MAX_LENGTH = 1000
+EMAIL_MAX_LENGTH = 254
+
+# A leading = + - @ turns a cell into a formula when signatures are exported to a spreadsheet.
+_FORMULA_PREFIXES = ("=", "+", "-", "@")
+# Names are for people, not links: a scheme, "www." or a host under a common top-level domain is refused.
+_URL_IN_NAME = re.compile(
+    r"[a-z][a-z0-9+.-]*://|www\.|[a-z0-9-]{2,}\.(?:com|net|org|info|biz|io|co|ru|cn|xyz|top|site|online|me|ly|gl|uk"
+    r"|de|fr|us|tk|ml|ga|cf|app|dev|shop|click|link)\b",
+    re.IGNORECASE,
+)
+_COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+class ProblemCode(StrEnum):
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    INVALID = "INVALID"
+    NOT_ALLOWED = "NOT_ALLOWED"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str
+    code: ProblemCode
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureInput:
+    """A signature as the signer typed it."""
+
+    name: str
+    email: str
+    country: str | None = None
+    comment: str | None = None
+    consent_to_contact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CleanSignature:
+    """A signature that passed every rule, in the form it is stored."""
+
+    name: str
+    email: str
+    email_normalised: str
+    country: str | None
+    comment: str | None
+    consent_to_contact: bool
+
+
+def normalise_email(email: str) -> str:
+    """The form two addresses are compared in: trimmed, lower-case, without a ``+tag`` in the local part."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    return f"{local}@{domain}"
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(char) in ("Cc", "Cf") for char in text)
+
+
+def _name_problems(name: str) -> list[FieldProblem]:
+    if not name:
+        return [FieldProblem("name", ProblemCode.REQUIRED, "Enter your name.")]
+    if len(name) > NAME_MAX_LENGTH:
+        return [FieldProblem("name", ProblemCode.TOO_LONG, f"Use at most {NAME_MAX_LENGTH} characters.")]
+    if name.startswith(_FORMULA_PREFIXES):
+        return [FieldProblem("name", ProblemCode.NOT_ALLOWED, "A name cannot start with = + - or @.")]
+    if _URL_IN_NAME.search(name):
+        return [FieldProblem("name", ProblemCode.NOT_ALLOWED, "A name cannot contain a web address.")]
+    if _has_control_characters(name):
+        return [FieldProblem("name", ProblemCode.INVALID, "A name cannot contain control characters.")]
+    return []
+
+
+def _email_problems(email: str) -> list[FieldProblem]:
+    if not email:
+        return [FieldProblem("email", ProblemCode.REQUIRED, "Enter your email address.")]
+    if len(email) > EMAIL_MAX_LENGTH:
+        return [FieldProblem("email", ProblemCode.TOO_LONG, f"Use at most {EMAIL_MAX_LENGTH} characters.")]
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return [FieldProblem("email", ProblemCode.INVALID, "Enter a valid email address, like name@example.org.")]
+    return []
+
+
+def _country_problems(country: str | None) -> list[FieldProblem]:
+    if country is None or country in _COUNTRY_CODES:
+        return []
+    return [FieldProblem("country", ProblemCode.INVALID, "Use a two-letter ISO 3166 country code, like GB or DE.")]
+
+
+def _comment_problems(comment: str | None) -> list[FieldProblem]:
+    if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
+        return [FieldProblem("comment", ProblemCode.TOO_LONG, f"Use at most {COMMENT_MAX_LENGTH} characters.")]
+    return []
+
+
+def clean_signature(raw: SignatureInput) -> CleanSignature | list[FieldProblem]:
+    """Apply every rule; the clean signature, or every problem found."""
+    name = raw.name.strip()
+    email = raw.email.strip()
+    country = raw.country.strip().upper() or None if raw.country is not None else None
+    comment = raw.comment.strip() or None if raw.comment is not None else None
+    problems = [
+        *_name_problems(name),
+        *_email_problems(email),
+        *_country_problems(country),
+        *_comment_problems(comment),
+    ]
+    if problems:
+        return problems
+    return CleanSignature(
+        name=name,
+        email=email,
+        email_normalised=normalise_email(email),
+        country=country,
+        comment=comment,
+        consent_to_contact=raw.consent_to_contact,
+    )

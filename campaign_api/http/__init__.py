@@ -1,0 +1,1 @@
+"""HTTP plumbing around the GraphQL view: small ASGI middleware, one concern each."""

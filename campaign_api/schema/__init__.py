@@ -1,0 +1,63 @@
+"""The GraphQL schema: types, the root query and mutation, and the request limits.
+
+``schema`` is the type system alone (what ``campaign-api export-schema`` prints); ``create_schema(settings)``
+adds the limits and error handling the running API uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.schema.config import StrawberryConfig
+
+from campaign_api.schema.errors import ErrorShaping
+from campaign_api.schema.mutation import Mutation
+from campaign_api.schema.query import Query
+from campaign_api.settings import Settings
+
+
+class CampaignSchema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Errors are logged by ``ErrorShaping`` (once, and only the unexpected ones), not here."""
+
+
+def _is_introspection(field: IgnoreContext) -> bool:
+    # GraphiQL's introspection query is deeper than any real operation; introspection is off in production, and the
+    # token limit still bounds it.
+    return field.field_name.startswith("__")
+
+
+def _extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        ErrorShaping,
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        QueryDepthLimiter(max_depth=settings.max_query_depth, should_ignore=_is_introspection),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection())
+    return extensions
+
+
+def create_schema(settings: Settings | None = None) -> CampaignSchema:
+    return CampaignSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=_extensions(settings) if settings is not None else [],
+        config=StrawberryConfig(
+            disable_field_suggestions=settings is not None and not settings.introspection_enabled,
+            relay_max_results=settings.max_page_size if settings is not None else 100,
+        ),
+    )
+
+
+schema = create_schema()

@@ -1,0 +1,174 @@
+"""The GraphQL object types of the public domain. Each wraps one database row; related rows come from loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import strawberry
+from strawberry import relay
+
+from campaign_api.context import Context
+from campaign_api.db import models
+from campaign_api.db.loaders import PageKey
+from campaign_api.domain.statuses import CampaignStatus as CampaignStatusValue
+from campaign_api.domain.statuses import PetitionStatus as PetitionStatusValue
+from campaign_api.schema.pagination import connection, page_window
+
+if TYPE_CHECKING:
+    from aiodataloader import DataLoader
+
+
+Info = strawberry.Info[Context, None]
+
+CampaignStatus = strawberry.enum(
+    CampaignStatusValue, description="Where a campaign is in its life: draft, published, archived."
+)
+PetitionStatus = strawberry.enum(
+    PetitionStatusValue, description="Where a petition is in its life: draft, open, closed."
+)
+
+
+class _RowNode:
+    """Mixed into a node type backed by one row, looked up by primary key through a visibility-aware loader."""
+
+    _loader_name: ClassVar[str]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def _loader(cls, info: Info) -> DataLoader[int, Any]:
+        return getattr(info.context.loaders, cls._loader_name)
+
+    @classmethod
+    async def load(cls, info: Info, row_id: int) -> Self | None:
+        row = await cls._loader(info).load(row_id)
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: list[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await cls._loader(info).load_many([int(node_id) for node_id in node_ids])
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+
+@strawberry.type(description="A public signature: who signed, from where, and when. Never the email address.")
+class Signature:
+    name: str
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2 country code, if the signer gave one.")
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Signature) -> Signature:
+        return cls(name=row.name, country=row.country, created_at=row.created_at)
+
+
+@strawberry.type(description="An organisation that runs campaigns.")
+class Organisation(_RowNode, relay.Node):
+    _loader_name = "organisation_by_id"
+
+    id: relay.NodeID[int]
+    slug: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: models.Organisation) -> Organisation:
+        return cls(id=row.id, slug=row.slug, name=row.name)
+
+    @strawberry.field(description="The organisation's campaigns the viewer may read, newest first.")
+    async def campaigns(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Campaign]:
+        size, before_id = page_window(info.context.settings, first, after)
+        page = await info.context.loaders.campaigns_of_organisation.load(PageKey(self.id, size, before_id))
+        return connection(page, Campaign.from_row, after=after)
+
+
+@strawberry.type(description="A campaign: a cause an organisation runs petitions for.")
+class Campaign(_RowNode, relay.Node):
+    _loader_name = "campaign_by_id"
+
+    id: relay.NodeID[int]
+    slug: str
+    title: str
+    description: str
+    status: CampaignStatus
+    created_at: datetime
+    organisation_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Campaign) -> Campaign:
+        return cls(
+            id=row.id,
+            slug=row.slug,
+            title=row.title,
+            description=row.description,
+            status=row.status,
+            created_at=row.created_at,
+            organisation_id=row.organisation_id,
+        )
+
+    @strawberry.field
+    async def organisation(self, info: Info) -> Organisation:
+        organisation = await Organisation.load(info, self.organisation_id)
+        assert organisation is not None, "a campaign's organisation always exists (foreign key)"
+        return organisation
+
+    @strawberry.field(description="The campaign's petitions the viewer may read, newest first.")
+    async def petitions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Petition]:
+        size, before_id = page_window(info.context.settings, first, after)
+        page = await info.context.loaders.petitions_of_campaign.load(PageKey(self.id, size, before_id))
+        return connection(page, Petition.from_row, after=after)
+
+
+@strawberry.type(description="A petition: a demand addressed to a target, open for signatures until it closes.")
+class Petition(_RowNode, relay.Node):
+    _loader_name = "petition_by_id"
+
+    id: relay.NodeID[int]
+    slug: str
+    title: str
+    body: str
+    target: str = strawberry.field(description="Whom the petition addresses.")
+    goal: int = strawberry.field(description="How many signatures the petition aims for.")
+    status: PetitionStatus
+    signature_count: int
+    created_at: datetime
+    campaign_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Petition) -> Petition:
+        return cls(
+            id=row.id,
+            slug=row.slug,
+            title=row.title,
+            body=row.body,
+            target=row.target,
+            goal=row.goal,
+            status=row.status,
+            signature_count=row.signature_count,
+            created_at=row.created_at,
+            campaign_id=row.campaign_id,
+        )
+
+    @strawberry.field
+    async def campaign(self, info: Info) -> Campaign:
+        campaign = await Campaign.load(info, self.campaign_id)
+        assert campaign is not None, "a readable petition's campaign is readable (visibility rule)"
+        return campaign
+
+    @strawberry.field(description="Public signatures, newest first.")
+    async def signatures(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Signature]:
+        size, before_id = page_window(info.context.settings, first, after)
+        page = await info.context.loaders.signatures_of_petition.load(PageKey(self.id, size, before_id))
+        return connection(page, Signature.from_row, after=after)
+
+
+NODE_TYPES: dict[str, type[_RowNode]] = {node.__name__: node for node in (Organisation, Campaign, Petition)}
