@@ -6,6 +6,8 @@ adds the limits and error handling the running API uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -36,15 +38,16 @@ def _is_introspection(field: IgnoreContext) -> bool:
     return field.field_name.startswith("__")
 
 
-def _extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Extension factories: strawberry makes fresh extensions for every operation."""
+    extensions: list[Callable[[], SchemaExtension]] = [
         ErrorShaping,
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
-        QueryDepthLimiter(max_depth=settings.max_query_depth, should_ignore=_is_introspection),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth, should_ignore=_is_introspection),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
     ]
     if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return extensions
 
 
