@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test migrate seed schema lint format bench clean
+.PHONY: run test migrate migration seed schema lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,9 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) campaign_api.sqlite3* .pytest_cache
+
+# A new migration from the difference between the models and a migrated database: make migration MESSAGE="..."
+migration: $(STAMP)
+	$(BIN)/python -c 'import sys; from alembic import command; from campaign_api.db.migrate import alembic_config; \
+	from campaign_api.settings import Settings; \
+	command.revision(alembic_config(Settings().database_url), message=sys.argv[1], autogenerate=True)' "$(MESSAGE)"

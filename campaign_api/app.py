@@ -48,9 +48,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        # Refuse to serve a database this version cannot use; the message names the command to run.
-        await require_migrated(database)
         try:
+            # Refuse to serve a database this version cannot use; the message names the command to run.
+            await require_migrated(database)
             yield
         finally:
             await database.dispose()

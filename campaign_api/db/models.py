@@ -31,6 +31,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Primary keys are 32-bit integers on every backend; ids from clients are checked against this before any query.
+MAX_ROW_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from campaign_api.db.models import MAX_ROW_ID
 from campaign_api.errors import BadUserInput
 
 _PREFIX = "cursor:"
@@ -22,6 +23,6 @@ def decode_cursor(cursor: str) -> int:
         row_id = int(text.removeprefix(_PREFIX))
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise BadUserInput("The cursor is not valid; use one this API returned.", field="after") from exc
-    if row_id < 1:
+    if not 1 <= row_id <= MAX_ROW_ID:
         raise BadUserInput("The cursor is not valid; use one this API returned.", field="after")
     return row_id

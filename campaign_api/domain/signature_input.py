@@ -20,11 +20,14 @@ EMAIL_MAX_LENGTH = 254
 
 # A leading = + - @ turns a cell into a formula when signatures are exported to a spreadsheet.
 _FORMULA_PREFIXES = ("=", "+", "-", "@")
-# Names are for people, not links: a scheme, "www." or a host under a common top-level domain is refused.
+# Names are for people, not links: a scheme, "www." or a host under a common top-level domain is refused. The
+# top-level domain must be all lower or all upper case, so "Dr.De Souza" is a name and "spam.com" is not.
+_COMMON_TLDS = (  # noqa: SIM905 (a list of words reads better as words)
+    "com net org info biz io co ru cn xyz top site online me ly gl uk de fr us tk ml ga cf app dev shop click link"
+).split()
 _URL_IN_NAME = re.compile(
-    r"[a-z][a-z0-9+.-]*://|www\.|[a-z0-9-]{2,}\.(?:com|net|org|info|biz|io|co|ru|cn|xyz|top|site|online|me|ly|gl|uk"
-    r"|de|fr|us|tk|ml|ga|cf|app|dev|shop|click|link)\b",
-    re.IGNORECASE,
+    r"(?i:[a-z][a-z0-9+.-]*://|www\.)"
+    rf"|[A-Za-z0-9-]{{2,}}\.(?:{'|'.join(_COMMON_TLDS + [tld.upper() for tld in _COMMON_TLDS])})\b"
 )
 _COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 
@@ -68,13 +71,28 @@ class CleanSignature:
 
 def normalise_email(email: str) -> str:
     """The form two addresses are compared in: trimmed, lower-case, without a ``+tag`` in the local part."""
-    local, _, domain = email.strip().lower().rpartition("@")
-    local = local.split("+", 1)[0]
+    local, _, domain = unicodedata.normalize("NFC", email.strip().lower()).rpartition("@")
+    # "+news@example.org" has no tag to remove: its whole local part is the mailbox.
+    local = local.split("+", 1)[0] or local
     return f"{local}@{domain}"
 
 
+# Bidirectional overrides and isolates can disguise text in exports and admin screens. Other format characters
+# (the zero-width joiners of Persian or Indic names, say) are ordinary parts of names.
+# Invisible characters that carry no meaning in a name (zero-width space, word joiner, byte-order mark, and the tag
+# characters that can smuggle hidden text) are refused with them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = frozenset("\u200b\u2060\ufeff")
+
+
 def _has_control_characters(text: str) -> bool:
-    return any(unicodedata.category(char) in ("Cc", "Cf") for char in text)
+    return any(
+        unicodedata.category(char) == "Cc"
+        or char in _BIDI_CONTROLS
+        or char in _INVISIBLE
+        or "\U000e0000" <= char <= "\U000e007f"
+        for char in text
+    )
 
 
 def _name_problems(name: str) -> list[FieldProblem]:
@@ -110,8 +128,12 @@ def _country_problems(country: str | None) -> list[FieldProblem]:
 
 
 def _comment_problems(comment: str | None) -> list[FieldProblem]:
-    if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
+    if comment is None:
+        return []
+    if len(comment) > COMMENT_MAX_LENGTH:
         return [FieldProblem("comment", ProblemCode.TOO_LONG, f"Use at most {COMMENT_MAX_LENGTH} characters.")]
+    if _has_control_characters(comment.replace("\n", "").replace("\t", "").replace("\r", "")):
+        return [FieldProblem("comment", ProblemCode.INVALID, "A comment cannot contain control characters.")]
     return []
 
 

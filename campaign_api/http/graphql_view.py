@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
@@ -34,6 +35,14 @@ class GraphQLView(GraphQL[Context, None]):
             subscription_protocols=(),
         )
         self.services = services
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if isinstance(parsed, list):
+            raise HTTPException(400, "Send one operation per request; batches are not accepted.")
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, "The request body must be a JSON object with a `query`.")
+        return parsed
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         return await build_context(request, response, self.services)

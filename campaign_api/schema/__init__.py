@@ -18,7 +18,6 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
-from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 
 from campaign_api.schema.errors import ErrorShaping
@@ -32,18 +31,14 @@ class CampaignSchema(strawberry.Schema):
         """Errors are logged by ``ErrorShaping`` (once, and only the unexpected ones), not here."""
 
 
-def _is_introspection(field: IgnoreContext) -> bool:
-    # GraphiQL's introspection query is deeper than any real operation; introspection is off in production, and the
-    # token limit still bounds it.
-    return field.field_name.startswith("__")
-
-
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Extension factories: strawberry makes fresh extensions for every operation."""
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorShaping,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth, should_ignore=_is_introspection),
+        # Introspection fields (by name, never by alias) are not counted: GraphiQL's introspection query is deeper than
+        # any real operation. Introspection is off in production, and the token limit still bounds it.
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
         partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
     ]
     if not settings.introspection_enabled:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from aiodataloader import DataLoader
 from strawberry import relay
 
 from campaign_api.db import models
 from campaign_api.db.loaders import PageKey
+from campaign_api.db.models import MAX_ROW_ID
 from campaign_api.db.reads import Page, page
+from campaign_api.domain.slugs import is_slug
 from campaign_api.domain.visibility import visible_campaigns
 from campaign_api.errors import BadUserInput
 from campaign_api.schema.pagination import connection, page_window
@@ -23,9 +28,15 @@ def parse_global_id(global_id: str, field: str = "id") -> relay.GlobalID:
 
 def row_id_of(global_id: relay.GlobalID, type_name: str) -> int | None:
     """The row id inside ``global_id`` when it names a ``type_name``; None when it cannot name one."""
-    if global_id.type_name != type_name or not global_id.node_id.isdigit():
+    if global_id.type_name != type_name or not global_id.node_id.isdecimal() or not global_id.node_id.isascii():
         return None
-    return int(global_id.node_id)
+    row_id = int(global_id.node_id)
+    return row_id if 1 <= row_id <= MAX_ROW_ID else None
+
+
+async def _by_slug(loader: DataLoader[str, Any], slug: str) -> Any:
+    """The row ``slug`` names, if any; text that cannot be a slug never reaches the database."""
+    return await loader.load(slug) if is_slug(slug) else None
 
 
 @strawberry.type
@@ -41,17 +52,17 @@ class Query:
 
     @strawberry.field
     async def organisation(self, info: Info, slug: str) -> Organisation | None:
-        row = await info.context.loaders.organisation_by_slug.load(slug)
+        row = await _by_slug(info.context.loaders.organisation_by_slug, slug)
         return Organisation.from_row(row) if row is not None else None
 
     @strawberry.field(description="A campaign by slug; null when it does not exist or the viewer may not read it.")
     async def campaign(self, info: Info, slug: str) -> Campaign | None:
-        row = await info.context.loaders.campaign_by_slug.load(slug)
+        row = await _by_slug(info.context.loaders.campaign_by_slug, slug)
         return Campaign.from_row(row) if row is not None else None
 
     @strawberry.field(description="A petition by slug; null when it does not exist or the viewer may not read it.")
     async def petition(self, info: Info, slug: str) -> Petition | None:
-        row = await info.context.loaders.petition_by_slug.load(slug)
+        row = await _by_slug(info.context.loaders.petition_by_slug, slug)
         return Petition.from_row(row) if row is not None else None
 
     @strawberry.field(description="Campaigns the viewer may read, newest first, optionally of one organisation.")
@@ -63,16 +74,18 @@ class Query:
         organisation_slug: str | None = None,
     ) -> relay.Connection[Campaign]:
         size, before_id = page_window(info.context.settings, first, after)
-        if organisation_slug is not None:
-            organisation = await info.context.loaders.organisation_by_slug.load(organisation_slug)
-            if organisation is None:
-                return connection(Page(rows=[], has_next=False), Campaign.from_row, after=after)
-            result = await info.context.loaders.campaigns_of_organisation.load(
-                PageKey(organisation.id, size, before_id)
-            )
+        if organisation_slug is None:
+            async with info.context.services.database.session() as session:
+                result = await page(
+                    session,
+                    models.Campaign,
+                    first=size,
+                    before_id=before_id,
+                    where=visible_campaigns(info.context.viewer),
+                )
             return connection(result, Campaign.from_row, after=after)
-        async with info.context.services.database.session() as session:
-            result = await page(
-                session, models.Campaign, first=size, before_id=before_id, where=visible_campaigns(info.context.viewer)
-            )
+        organisation = await _by_slug(info.context.loaders.organisation_by_slug, organisation_slug)
+        if organisation is None:
+            return connection(Page(rows=[], has_next=False), Campaign.from_row, after=after)
+        result = await info.context.loaders.campaigns_of_organisation.load(PageKey(organisation.id, size, before_id))
         return connection(result, Campaign.from_row, after=after)
