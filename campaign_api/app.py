@@ -1,7 +1,7 @@
 """The Starlette application: middleware, routes and the resources that live as long as the app.
 
-Request path, outermost first: request id -> CORS -> body size limit -> GraphQL request guard -> Strawberry view
-(context factory, then resolvers).
+Request path, outermost first: request id -> CORS -> CSRF guard -> body size limit -> GraphQL request guard ->
+Strawberry view (context factory, then resolvers).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from campaign_api.db.database import Database
 from campaign_api.db.migrate import current_revision, head_revision, require_migrated
 from campaign_api.domain.rate_limit import SlidingWindowRateLimiter
 from campaign_api.http.body_limit import BodyLimitMiddleware
+from campaign_api.http.csrf import CsrfGuard
 from campaign_api.http.graphql_guard import GraphQLRequestGuard
 from campaign_api.http.graphql_view import GraphQLView
 from campaign_api.http.request_id import RequestIdMiddleware
+from campaign_api.identity.resolver import create_viewer_resolver
 from campaign_api.schema import create_schema
 from campaign_api.settings import Settings
 
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         signature_rate_limiter=SlidingWindowRateLimiter(
             settings.signature_rate_limit, settings.signature_rate_window_seconds
         ),
+        viewer_resolver=create_viewer_resolver(settings, database),
     )
     graphql = GraphQLRequestGuard(
         GraphQLView(create_schema(settings), services), graphiql_enabled=settings.graphiql_enabled
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await require_migrated(database)
             yield
         finally:
+            await services.viewer_resolver.aclose()
             await database.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -87,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
+            Middleware(CsrfGuard, allowed_origins=settings.cors_origins, cookie_name=settings.session_cookie_name),
             Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,

@@ -1,7 +1,8 @@
 """The context factory: what every resolver of one request can reach.
 
 Built once per GraphQL request, after the middleware and before any resolver. It answers "who is asking" (the
-viewer) and gives the request its own data loaders, so nothing cached outlives the request.
+viewer: no credentials, no identity work; otherwise one cached provider lookup) and gives the request its own data
+loaders, so nothing cached outlives the request.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from starlette.responses import Response
 from campaign_api.db.database import Database
 from campaign_api.db.loaders import Loaders
 from campaign_api.domain.rate_limit import SlidingWindowRateLimiter
+from campaign_api.errors import Unauthenticated
 from campaign_api.http.request_id import request_id_of
 from campaign_api.identity import ANONYMOUS, Viewer
+from campaign_api.identity.credentials import MalformedCredentials, extract_credentials
+from campaign_api.identity.resolver import ViewerResolver
 from campaign_api.settings import Settings
 
 
@@ -26,6 +30,7 @@ class Services:
     settings: Settings
     database: Database
     signature_rate_limiter: SlidingWindowRateLimiter
+    viewer_resolver: ViewerResolver
 
 
 @dataclass(slots=True)
@@ -47,10 +52,19 @@ class Context:
         return client.host if client else "unknown"
 
 
+async def resolve_viewer(request: Request, services: Services) -> Viewer:
+    """Who is asking. Raises ``Unauthenticated`` for a bad explicit token; a stale cookie is just anonymous."""
+    if request.method != "POST":
+        return ANONYMOUS  # GET serves only the GraphiQL page: nothing runs as anyone
+    try:
+        credentials = extract_credentials(request.headers, services.settings.session_cookie_name)
+    except MalformedCredentials as exc:
+        raise Unauthenticated(str(exc)) from None
+    return await services.viewer_resolver.resolve(credentials)
+
+
 async def build_context(request: Request, response: Response, services: Services) -> Context:
-    # Authentication comes later: until a provider exists every request is anonymous, and no credentials mean no
-    # identity work at all.
-    viewer = ANONYMOUS
+    viewer = await resolve_viewer(request, services)
     return Context(
         request=request,
         response=response,

@@ -1,12 +1,16 @@
 """The exception tree every client-facing error comes from.
 
-    ApiError                      extensions.code             HTTP status (when it ends a request)
+    ApiError                      extensions.code             HTTP status, when raised before execution
+                                                              (the context factory); inside a resolver
+                                                              the error is in a 200 body
     ├── Unauthenticated           UNAUTHENTICATED             401
+    ├── SecondFactorRequired      SESSION_AAL2_REQUIRED       403
     ├── Forbidden                 FORBIDDEN                   403
     ├── NotFound                  NOT_FOUND                   404
     ├── BadUserInput              BAD_USER_INPUT              400
     ├── RateLimited               RATE_LIMITED                429
     └── ServiceUnavailable        (the failing service's)     503
+        └── IdentityServiceUnavailable  IDENTITY_SERVICE_UNAVAILABLE
 
 Resolvers raise these; the error-shaping extension copies ``code`` into ``extensions.code``. Anything else that
 escapes a resolver is a bug: it is logged once with the request id and masked as ``INTERNAL_SERVER_ERROR``.
@@ -38,6 +42,14 @@ class Unauthenticated(ApiError):
     default_message = "Authentication is required."
 
 
+class SecondFactorRequired(ApiError):
+    """The identity has a second factor but this session has not used it (Kratos's ``session_aal2_required``)."""
+
+    code = "SESSION_AAL2_REQUIRED"
+    http_status = 403
+    default_message = "This account needs a second factor: sign in again with it."
+
+
 class Forbidden(ApiError):
     code = "FORBIDDEN"
     http_status = 403
@@ -65,3 +77,8 @@ class RateLimited(ApiError):
 class ServiceUnavailable(ApiError):
     http_status = 503
     default_message = "A service this request needs is unavailable."
+
+
+class IdentityServiceUnavailable(ServiceUnavailable):
+    code = "IDENTITY_SERVICE_UNAVAILABLE"
+    default_message = "The identity service is unavailable; try again shortly."

@@ -143,3 +143,32 @@ class Signature(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     consent_to_contact: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Identity(Base):
+    """A person of the embedded identity store (the same fields Kratos keeps in an identity's traits)."""
+
+    __tablename__ = "identities"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    # "active" or "inactive", as Kratos's identity state: an inactive identity is nobody's viewer.
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class IdentitySession(Base):
+    """A session of the embedded store. The token is never stored: only its SHA-256, so a leaked table leaks no
+    usable credential."""
+
+    __tablename__ = "identity_sessions"
+    __table_args__ = (Index("ix_identity_sessions_identity_id", "identity_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    identity_id: Mapped[str] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    authenticator_assurance_level: Mapped[str] = mapped_column(String(8), default="aal1")
+    authenticated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

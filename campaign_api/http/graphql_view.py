@@ -6,11 +6,13 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
 from campaign_api.context import Context, Services, build_context
+from campaign_api.errors import ApiError
 from campaign_api.schema import CampaignSchema
 from campaign_api.schema.errors import REQUEST_ERROR_CODES
 
@@ -25,6 +27,14 @@ def _is_request_error(response_data: GraphQLHTTPResponse) -> bool:
     )
 
 
+def _error_response(error: ApiError) -> JSONResponse:
+    headers = {}
+    if error.http_status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="campaign-api", error="invalid_token"'
+    body = {"data": None, "errors": [{"message": error.message, "extensions": error.graphql_extensions()}]}
+    return JSONResponse(body, status_code=error.http_status, headers=headers)
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: CampaignSchema, services: Services) -> None:
         super().__init__(
@@ -35,6 +45,13 @@ class GraphQLView(GraphQL[Context, None]):
             subscription_protocols=(),
         )
         self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except ApiError as error:
+            # Raised by the context factory (who is asking) before any operation ran: the whole request fails.
+            await _error_response(error)(scope, receive, send)
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)

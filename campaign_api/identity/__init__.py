@@ -1,4 +1,4 @@
-"""Who is asking: the viewer of a request."""
+"""Who is asking: credentials (transport) times providers (strategy), resolved once per request."""
 
 from campaign_api.identity.viewer import ANONYMOUS, Viewer
 

@@ -16,7 +16,7 @@ from campaign_api.domain.slugs import is_slug
 from campaign_api.domain.visibility import visible_campaigns
 from campaign_api.errors import BadUserInput
 from campaign_api.schema.pagination import connection, page_window
-from campaign_api.schema.types import NODE_TYPES, Campaign, Info, Organisation, Petition
+from campaign_api.schema.types import NODE_TYPES, Campaign, Info, Organisation, Petition, ViewerType
 
 
 def parse_global_id(global_id: str, field: str = "id") -> relay.GlobalID:
@@ -41,6 +41,11 @@ async def _by_slug(loader: DataLoader[str, Any], slug: str) -> Any:
 
 @strawberry.type
 class Query:
+    @strawberry.field(description="Who is asking; null for an anonymous request.")
+    def viewer(self, info: Info) -> ViewerType | None:
+        viewer = info.context.viewer
+        return None if viewer.is_anonymous else ViewerType.from_viewer(viewer)
+
     @strawberry.field(description="Any organisation, campaign or petition by its global id; null when not readable.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         global_id = parse_global_id(id)

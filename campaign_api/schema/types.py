@@ -13,6 +13,7 @@ from campaign_api.db import models
 from campaign_api.db.loaders import PageKey
 from campaign_api.domain.statuses import CampaignStatus as CampaignStatusValue
 from campaign_api.domain.statuses import PetitionStatus as PetitionStatusValue
+from campaign_api.identity import Viewer
 from campaign_api.schema.pagination import connection, page_window
 
 if TYPE_CHECKING:
@@ -53,6 +54,30 @@ class _RowNode:
     ) -> list[Self | None]:
         rows = await cls._loader(info).load_many([int(node_id) for node_id in node_ids])
         return [cls.from_row(row) if row is not None else None for row in rows]
+
+
+@strawberry.type(name="Viewer", description="The person the request acts for (from the session or token it carries).")
+class ViewerType:
+    id: strawberry.ID = strawberry.field(
+        description="The identity's id at the identity provider (Kratos's identity id)."
+    )
+    email: str | None
+    name: str | None
+    session_expires_at: datetime | None = strawberry.field(description="When the session ends; it is not extended.")
+    authenticator_assurance_level: str | None = strawberry.field(
+        description="aal1 when one factor was used, aal2 when a second factor was."
+    )
+
+    @classmethod
+    def from_viewer(cls, viewer: Viewer) -> ViewerType:
+        assert viewer.identity_id is not None
+        return cls(
+            id=strawberry.ID(viewer.identity_id),
+            email=viewer.email,
+            name=viewer.name,
+            session_expires_at=viewer.session_expires_at,
+            authenticator_assurance_level=viewer.authenticator_assurance_level,
+        )
 
 
 @strawberry.type(description="A public signature: who signed, from where, and when. Never the email address.")
