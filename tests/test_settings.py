@@ -227,7 +227,14 @@ def test_limits_out_of_range_are_refused(field: str, value: float) -> None:
     ],
 )
 def test_limits_at_their_bound_are_accepted(field: str, value: float) -> None:
-    assert getattr(Settings(**{field: value}), field) == value  # type: ignore[arg-type]
+    # The default page size may not exceed the maximum, so the smallest maximum comes with the smallest default.
+    companions = {"default_page_size": 1} if field == "max_page_size" else {}
+    assert getattr(Settings(**{field: value, **companions}), field) == value  # type: ignore[arg-type]
+
+
+def test_a_default_page_size_above_the_maximum_is_refused() -> None:
+    with pytest.raises(ValidationError, match="DEFAULT_PAGE_SIZE"):
+        Settings(max_page_size=10, default_page_size=11)
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "ten"])
