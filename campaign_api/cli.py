@@ -14,6 +14,7 @@ from campaign_api.db.database import Database
 from campaign_api.settings import IdentityProviderName, Settings
 
 SCHEMA_FILE = Path("schema.graphql")
+MIN_SESSION_SECONDS, MAX_SESSION_SECONDS = 60, 366 * 86_400
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [request %(request_id)s] %(message)s"
 
 
@@ -163,8 +164,8 @@ def _duration(text: str) -> int:
         seconds = int(number) * units[unit]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 30m, 24h, 7d)") from None
-    if seconds < 60:
-        raise argparse.ArgumentTypeError("a session lasts at least a minute")
+    if not MIN_SESSION_SECONDS <= seconds <= MAX_SESSION_SECONDS:
+        raise argparse.ArgumentTypeError("a session lasts from a minute to a year")
     return seconds
 
 

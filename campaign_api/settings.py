@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     # than the session itself; 0 turns the cache off.
     session_cache_seconds: float = Field(default=60.0, ge=0)
     session_cache_size: int = Field(default=10_000, ge=1)
-    embedded_session_ttl_seconds: int = Field(default=86_400, ge=60)
+    embedded_session_ttl_seconds: int = Field(default=86_400, ge=60, le=366 * 86_400)
 
     kratos_public_url: str | None = None
     kratos_timeout_seconds: float = Field(default=2.0, gt=0)

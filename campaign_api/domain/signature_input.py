@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import pycountry
-from email_validator import EmailNotValidError, validate_email
+
+from campaign_api.domain.emails import EMAIL_MAX_LENGTH, is_valid_email, normalise_email
 
 NAME_MAX_LENGTH = 100
 COMMENT_MAX_LENGTH = 1000
-EMAIL_MAX_LENGTH = 254
 
 # A leading = + - @ turns a cell into a formula when signatures are exported to a spreadsheet.
 _FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -69,14 +69,6 @@ class CleanSignature:
     consent_to_contact: bool
 
 
-def normalise_email(email: str) -> str:
-    """The form two addresses are compared in: trimmed, lower-case, without a ``+tag`` in the local part."""
-    local, _, domain = unicodedata.normalize("NFC", email.strip().lower()).rpartition("@")
-    # "+news@example.org" has no tag to remove: its whole local part is the mailbox.
-    local = local.split("+", 1)[0] or local
-    return f"{local}@{domain}"
-
-
 # Bidirectional overrides and isolates can disguise text in exports and admin screens. Other format characters
 # (the zero-width joiners of Persian or Indic names, say) are ordinary parts of names.
 # Invisible characters that carry no meaning in a name (zero-width space, word joiner, byte-order mark, and the tag
@@ -114,9 +106,7 @@ def _email_problems(email: str) -> list[FieldProblem]:
         return [FieldProblem("email", ProblemCode.REQUIRED, "Enter your email address.")]
     if len(email) > EMAIL_MAX_LENGTH:
         return [FieldProblem("email", ProblemCode.TOO_LONG, f"Use at most {EMAIL_MAX_LENGTH} characters.")]
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError:
+    if not is_valid_email(email):
         return [FieldProblem("email", ProblemCode.INVALID, "Enter a valid email address, like name@example.org.")]
     return []
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from http.cookies import CookieError, SimpleCookie
 
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 
 # Three base64url segments: header.payload.signature. Opaque session tokens never contain a dot.
 _JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -43,13 +43,11 @@ class MalformedCredentials(ValueError):
 
 
 def _cookie_value(headers: Headers, cookie_name: str) -> str | None:
+    # Starlette's parser skips a malformed cookie and keeps the rest, as browsers and Go's net/http (Kratos) do;
+    # the standard library's SimpleCookie drops the whole header over one JSON-valued cookie of a sibling app.
     for header in headers.getlist("cookie"):
-        try:
-            cookie = SimpleCookie(header)
-        except CookieError:
-            continue
-        if cookie_name in cookie and cookie[cookie_name].value:
-            return cookie[cookie_name].value
+        if value := cookie_parser(header).get(cookie_name):
+            return value
     return None
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from campaign_api.db.database import Database
 from campaign_api.db.models import Identity, IdentitySession
+from campaign_api.domain.emails import is_valid_email
 from campaign_api.identity.credentials import CredentialKind, Credentials
 from campaign_api.identity.kratos_session import viewer_from_session
 from campaign_api.identity.provider import InvalidSession
@@ -93,6 +94,8 @@ class MintedSession:
 
 async def create_identity(database: Database, email: str, name: str = "", *, active: bool = True) -> Identity:
     email = email.strip().lower()
+    if not is_valid_email(email):
+        raise IdentityStoreError(f"not an email address: {email!r}")
     async with database.transaction() as db:
         if await db.scalar(select(Identity.id).where(Identity.email == email)) is not None:
             raise IdentityStoreError(f"an identity with the email {email} exists already")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from campaign_api.identity.provider import InvalidSession
 from campaign_api.identity.viewer import Viewer
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub"]
+logger = logging.getLogger("campaign_api.identity")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -57,20 +59,20 @@ class KeySet:
         self.fetch_count = 0
         self._clock = clock
         self._keys: dict[str | None, VerifyingKey] = _parse_jwks(json.loads(path.read_text())) if path else {}
-        self._fetched_at: float | None = None
+        self._fetched_at: float | None = None  # the last successful fetch
+        self._attempted_at: float | None = None  # the last fetch, successful or not
         self._lock = asyncio.Lock()
         self._client = (
             httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), transport=transport) if url is not None else None
         )
 
     async def key_for(self, kid: str | None) -> VerifyingKey:
-        if self.url is not None and self._is_stale():
-            await self._refresh(reason="stale")
+        if self.url is not None and (self._is_stale() or self._find(kid) is None) and self._may_fetch():
+            await self._fetch()
         key = self._find(kid)
-        if key is None and self.url is not None and self._may_refresh_for_unknown_kid():
-            await self._refresh(reason="unknown kid")
-            key = self._find(kid)
         if key is None:
+            if self.url is not None and self._fetched_at is None:
+                raise IdentityServiceUnavailable("The token signing keys cannot be fetched.")
             raise InvalidSession("no key for this token")
         return key
 
@@ -82,14 +84,16 @@ class KeySet:
     def _is_stale(self) -> bool:
         return self._fetched_at is None or self._clock() - self._fetched_at >= self.cache_seconds
 
-    def _may_refresh_for_unknown_kid(self) -> bool:
-        return self._fetched_at is None or self._clock() - self._fetched_at >= self.min_refresh_seconds
+    def _may_fetch(self) -> bool:
+        # Whether the last attempt succeeded or failed, the next waits min_refresh_seconds: unknown kids and a
+        # JWKS endpoint that is down both cost one fetch per interval, not one per request.
+        return self._attempted_at is None or self._clock() - self._attempted_at >= self.min_refresh_seconds
 
-    async def _refresh(self, *, reason: str) -> None:
-        fetched_before = self._fetched_at
+    async def _fetch(self) -> None:
+        attempted_before = self._attempted_at
         async with self._lock:
-            if self._fetched_at != fetched_before:
-                return  # another request refreshed while this one waited
+            if self._attempted_at != attempted_before:
+                return  # another request fetched (or failed to) while this one waited: share its outcome
             assert self._client is not None and self.url is not None
             self.fetch_count += 1
             try:
@@ -97,11 +101,11 @@ class KeySet:
                 response.raise_for_status()
                 keys = _parse_jwks(response.json())
             except (httpx.HTTPError, ValueError) as exc:
-                if not self._keys:
-                    raise IdentityServiceUnavailable("The token signing keys cannot be fetched.") from exc
-                keys = self._keys  # keep serving the keys we have; try again after min_refresh_seconds
-            self._keys = keys
-            self._fetched_at = self._clock()
+                logger.warning("cannot fetch the JWKS at %s: %s", self.url, exc)
+                return  # keep the keys we have, if any
+            finally:
+                self._attempted_at = self._clock()
+            self._keys, self._fetched_at = keys, self._attempted_at
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -158,7 +162,6 @@ class JwtProvider:
         key = await self.key_set.key_for(kid if isinstance(kid, str) else None)
         if key.algorithm is not None and key.algorithm != algorithm:
             raise InvalidSession("the key is published for another algorithm")
-        # A key of another type (an RSA key for an ES256 token) fails inside PyJWT, as an InvalidKeyError.
         return key.key
 
     async def resolve(self, credentials: Credentials) -> Viewer:
@@ -175,7 +178,9 @@ class JwtProvider:
                 leeway=self._leeway,
                 options={"require": REQUIRED_CLAIMS, "verify_aud": self._audience is not None},
             )
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
+            # PyJWT raises TypeError or ValueError, not one of its own errors, when a token's algorithm does not fit
+            # the key's type (ES256 against an RSA key whose JWK names no alg).
             raise InvalidSession(f"invalid token: {exc}") from exc
         return viewer_from_claims(claims)
 

@@ -278,7 +278,9 @@ def test_normalise_email_is_idempotent(before: str, local: str, domain: str, aft
 
     assert normalise_email(once) == once
     assert once == once.strip().lower()
-    assert "+" not in once.rpartition("@")[0]
+    mailbox = local.lower().split("+", 1)[0]
+    # The +tag goes, unless nothing stands before it: then the whole local part is the mailbox.
+    assert once.rpartition("@")[0] == (mailbox or local.lower())
     assert once.rpartition("@")[2] == domain.lower()
 
 
