@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from starlette.datastructures import Headers
-from starlette.requests import cookie_parser
 
 # Three base64url segments: header.payload.signature. Opaque session tokens never contain a dot.
 _JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -43,11 +42,17 @@ class MalformedCredentials(ValueError):
 
 
 def _cookie_value(headers: Headers, cookie_name: str) -> str | None:
-    # Starlette's parser skips a malformed cookie and keeps the rest, as browsers and Go's net/http (Kratos) do;
-    # the standard library's SimpleCookie drops the whole header over one JSON-valued cookie of a sibling app.
+    """The first non-empty cookie of that name, as Kratos (Go's net/http) reads it.
+
+    A browser can send two (a host-only cookie and the parent-domain one): the API must pick the one Kratos picks.
+    A malformed cookie of another app is skipped, never a reason to drop the header.
+    """
     for header in headers.getlist("cookie"):
-        if value := cookie_parser(header).get(cookie_name):
-            return value
+        for pair in header.split(";"):
+            name, separator, value = pair.partition("=")
+            value = value.strip().removeprefix('"').removesuffix('"')
+            if separator and name.strip() == cookie_name and value:
+                return value
     return None
 
 

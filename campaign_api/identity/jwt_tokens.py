@@ -56,6 +56,7 @@ class KeySet:
         self.url = url
         self.cache_seconds = cache_seconds
         self.min_refresh_seconds = min_refresh_seconds
+        self.timeout_seconds = timeout_seconds
         self.fetch_count = 0
         self._clock = clock
         self._keys: dict[str | None, VerifyingKey] = _parse_jwks(json.loads(path.read_text())) if path else {}
@@ -97,10 +98,11 @@ class KeySet:
             assert self._client is not None and self.url is not None
             self.fetch_count += 1
             try:
-                response = await self._client.get(self.url)
+                async with asyncio.timeout(self.timeout_seconds):  # the whole fetch, not each read
+                    response = await self._client.get(self.url)
                 response.raise_for_status()
                 keys = _parse_jwks(response.json())
-            except (httpx.HTTPError, ValueError) as exc:
+            except (httpx.HTTPError, ValueError, TimeoutError) as exc:
                 logger.warning("cannot fetch the JWKS at %s: %s", self.url, exc)
                 return  # keep the keys we have, if any
             finally:

@@ -6,6 +6,7 @@ One pooled httpx client lives as long as the app; its timeouts bound how long a 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ class KratosProvider:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.cookie_name = cookie_name
+        self.timeout_seconds = timeout_seconds
         self._client = httpx.AsyncClient(
             base_url=public_url.rstrip("/"),
             timeout=httpx.Timeout(timeout_seconds),
@@ -44,8 +46,10 @@ class KratosProvider:
 
     async def resolve(self, credentials: Credentials) -> Viewer:
         try:
-            response = await self._client.get("/sessions/whoami", headers=self._credential_headers(credentials))
-        except httpx.HTTPError as exc:
+            # httpx's timeouts bound each connect and read; this bounds the whole call, slow bodies included.
+            async with asyncio.timeout(self.timeout_seconds):
+                response = await self._client.get("/sessions/whoami", headers=self._credential_headers(credentials))
+        except (httpx.HTTPError, TimeoutError) as exc:
             raise IdentityServiceUnavailable() from exc
         if response.status_code == 200:
             return viewer_from_session(_json(response))
