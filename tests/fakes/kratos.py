@@ -7,7 +7,9 @@ It answers ``GET /sessions/whoami`` in Kratos's wire format, as Kratos's source 
   no cookie session was registered under) falls through to the bearer token;
 - a usable session: 200, the Session JSON and the ``X-Kratos-Authenticated-Identity-Id`` header;
 - none, or one that is not active (revoked, expired, or its identity deactivated; Kratos's ``Session.IsActive``):
-  401 with ``error.id = "session_inactive"``;
+  401 with the body a real Kratos (built from its source and run here) sends for an unknown, revoked or missing
+  session: herodot's ``ErrNoSessionFound``, which has no ``error.id`` (Kratos's docs name ``session_inactive``;
+  the API reads only the status);
 - a session registered with ``aal2_required``: 403 ``session_aal2_required`` with ``redirect_browser_to``.
 
 Modes, switchable while it runs: ``slow`` (every answer waits ``slow_seconds`` first), ``trickle`` (the status line
@@ -214,14 +216,14 @@ class FakeSession:
         }
 
 
-# Kratos's herodot error bodies, word for word (session/errors in Kratos's source).
+# Kratos's herodot error bodies, word for word, as a real Kratos sent them for an unknown and for a revoked token
+# (session.ErrNoSessionFound in Kratos's source).
 SESSION_INACTIVE = {
     "error": {
-        "id": "session_inactive",
         "code": 401,
         "status": "Unauthorized",
-        "reason": "No active session was found in this request.",
-        "message": "request does not have a valid authentication session",
+        "reason": "No valid session credentials found in the request.",
+        "message": "The request could not be authorized",
     }
 }
 

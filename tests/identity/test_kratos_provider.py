@@ -74,11 +74,10 @@ async def test_the_fake_speaks_the_documented_wire_format(kratos: FakeKratos) ->
     assert unknown.status_code == 401
     assert unknown.json() == {
         "error": {
-            "id": "session_inactive",
             "code": 401,
             "status": "Unauthorized",
-            "reason": "No active session was found in this request.",
-            "message": "request does not have a valid authentication session",
+            "reason": "No valid session credentials found in the request.",
+            "message": "The request could not be authorized",
         }
     }
     assert forbidden.status_code == 403
