@@ -172,3 +172,26 @@ class IdentitySession(Base):
     authenticated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class RelationTupleRow(Base):
+    """A relation tuple of the embedded permission engine (``namespace:object#relation@subject``).
+
+    The subject is a plain id (``subject_namespace`` empty) or a subject set; every column is NOT NULL so that the
+    unique constraint makes writing a tuple twice a no-op on every database.
+    """
+
+    __tablename__ = "relation_tuples"
+    __table_args__ = (
+        UniqueConstraint("namespace", "object", "relation", "subject_namespace", "subject_object", "subject_relation"),
+        # Reverse lookups: everything a subject has (a person's roles).
+        Index("ix_relation_tuples_subject", "subject_namespace", "subject_object", "subject_relation"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(64))
+    object: Mapped[str] = mapped_column(String(64))
+    relation: Mapped[str] = mapped_column(String(64))
+    subject_namespace: Mapped[str] = mapped_column(String(64), default="")
+    subject_object: Mapped[str] = mapped_column(String(64))
+    subject_relation: Mapped[str] = mapped_column(String(64), default="")
