@@ -10,12 +10,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from campaign_api.context import Services
@@ -28,6 +29,7 @@ from campaign_api.http.graphql_guard import GraphQLRequestGuard
 from campaign_api.http.graphql_view import GraphQLView
 from campaign_api.http.request_id import RequestIdMiddleware
 from campaign_api.identity.resolver import create_viewer_resolver
+from campaign_api.permissions import create_permission_engine
 from campaign_api.schema import create_schema
 from campaign_api.settings import Settings
 
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.signature_rate_limit, settings.signature_rate_window_seconds
         ),
         viewer_resolver=create_viewer_resolver(settings, database),
+        permission_engine=create_permission_engine(settings, database),
     )
     graphql = GraphQLRequestGuard(
         GraphQLView(create_schema(settings), services), graphiql_enabled=settings.graphiql_enabled
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await services.viewer_resolver.aclose()
+            await services.permission_engine.aclose()
             await database.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -74,11 +78,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"status": "unavailable", "database": "not migrated"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    async def metrics(_request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     app = Starlette(
         routes=[
             Route("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

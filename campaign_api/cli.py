@@ -80,11 +80,35 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     summary = asyncio.run(seed_demo(settings.database_url))
     print(f"campaign-api: {summary}", file=sys.stderr)
+    asyncio.run(_write_demo_tuples(settings))
     if settings.identity_provider is not IdentityProviderName.EMBEDDED:
         print(f"campaign-api: demo people are made in the embedded store; sign in through {settings.identity_provider}")
         return 0
     print(_demo_people(settings))
     return 0
+
+
+async def _write_demo_tuples(settings: Settings) -> None:
+    """The permission tuples of the demo: every row's place in the model, and the demo people's roles (writing a
+    tuple that exists changes nothing, so seeding twice is harmless)."""
+    from campaign_api.db.demo_data import structure_tuples
+    from campaign_api.identity.demo_users import DEMO_USERS, demo_role_tuples
+    from campaign_api.identity.embedded import ensure_identity
+    from campaign_api.permissions import create_permission_engine
+
+    database = Database(settings.database_url)
+    engine = create_permission_engine(settings, database)
+    try:
+        identity_ids = {}
+        if settings.identity_provider is IdentityProviderName.EMBEDDED:
+            for person in DEMO_USERS:
+                identity_ids[person.email] = (await ensure_identity(database, person.email, person.name)).id
+        tuples = await structure_tuples(database) + await demo_role_tuples(database, identity_ids)
+        await engine.write(insert=tuples)
+        print(f"campaign-api: wrote {len(tuples)} permission tuples", file=sys.stderr)
+    finally:
+        await engine.aclose()
+        await database.dispose()
 
 
 def _demo_people(settings: Settings) -> str:

@@ -2,7 +2,7 @@
 
 Built once per GraphQL request, after the middleware and before any resolver. It answers "who is asking" (the
 viewer: no credentials, no identity work; otherwise one cached provider lookup) and gives the request its own data
-loaders, so nothing cached outlives the request.
+loaders and permission decisions, so nothing cached outlives the request.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from campaign_api.http.request_id import request_id_of
 from campaign_api.identity import ANONYMOUS, Viewer
 from campaign_api.identity.credentials import MalformedCredentials, extract_credentials
 from campaign_api.identity.resolver import ViewerResolver
+from campaign_api.permissions.engine import PermissionEngine
+from campaign_api.permissions.loader import PermissionLoader
 from campaign_api.settings import Settings
 
 
@@ -31,6 +33,7 @@ class Services:
     database: Database
     signature_rate_limiter: SlidingWindowRateLimiter
     viewer_resolver: ViewerResolver
+    permission_engine: PermissionEngine
 
 
 @dataclass(slots=True)
@@ -40,6 +43,7 @@ class Context:
     request_id: str
     services: Services
     viewer: Viewer
+    permissions: PermissionLoader
     loaders: Loaders
 
     @property
@@ -65,11 +69,13 @@ async def resolve_viewer(request: Request, services: Services) -> Viewer:
 
 async def build_context(request: Request, response: Response, services: Services) -> Context:
     viewer = await resolve_viewer(request, services)
+    permissions = PermissionLoader(services.permission_engine, viewer)
     return Context(
         request=request,
         response=response,
         request_id=request_id_of(request.scope),
         services=services,
         viewer=viewer,
-        loaders=Loaders(services.database, viewer),
+        permissions=permissions,
+        loaders=Loaders(services.database, permissions),
     )

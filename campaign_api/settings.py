@@ -18,6 +18,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class PermissionEngineName(StrEnum):
+    EMBEDDED = "embedded"
+    KETO = "keto"
+
+
 class IdentityProviderName(StrEnum):
     EMBEDDED = "embedded"  # identities and sessions in the application database
     KRATOS = "kratos"  # Ory Kratos resolves cookies and session tokens through /sessions/whoami
@@ -78,6 +83,18 @@ class Settings(BaseSettings):
     jwt_jwks_min_refresh_seconds: float = Field(default=30.0, ge=0)
     jwt_timeout_seconds: float = Field(default=2.0, gt=0)
 
+    # What the viewer may do. The embedded engine keeps tuples in the application database; `keto` asks Ory Keto.
+    permission_engine: PermissionEngineName = PermissionEngineName.EMBEDDED
+    permission_max_depth: int = Field(default=5, ge=1, le=100)
+    keto_read_url: str | None = None
+    keto_write_url: str | None = None
+    keto_max_batch_size: int = Field(default=10, ge=1)
+    keto_max_concurrent_batches: int = Field(default=5, ge=1)
+    keto_timeout_seconds: float = Field(default=1.0, gt=0)
+    keto_retries: int = Field(default=2, ge=0, le=10)
+    # Per-request permission statistics in the response's `extensions` (checks, engine calls, engine time).
+    debug_permissions: bool = False
+
     signature_rate_limit: int = Field(default=5, ge=1)
     signature_rate_window_seconds: float = Field(default=300.0, gt=0)
 
@@ -121,6 +138,8 @@ class Settings(BaseSettings):
             raise ValueError("CAMPAIGN_API_KRATOS_PUBLIC_URL is required with the kratos identity provider")
         if self.identity_provider is IdentityProviderName.JWT and not self.jwt_enabled:
             raise ValueError("the jwt identity provider needs CAMPAIGN_API_JWT_JWKS_URL, _JWKS_FILE or _HMAC_SECRET")
+        if self.permission_engine is PermissionEngineName.KETO and not (self.keto_read_url and self.keto_write_url):
+            raise ValueError("the keto permission engine needs CAMPAIGN_API_KETO_READ_URL and _WRITE_URL")
         if self.jwt_enabled and not self.jwt_issuer:
             raise ValueError("CAMPAIGN_API_JWT_ISSUER is required when JWTs are accepted")
         hmac = [algorithm for algorithm in self.jwt_algorithms if algorithm.startswith("HS")]

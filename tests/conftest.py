@@ -3,6 +3,9 @@
 Tests that take ``database_url`` (directly or through ``serve``/``database``) run once on SQLite and once on
 PostgreSQL. PostgreSQL comes from ``scripts/with-postgres`` (``make test`` starts it); without it those cases are
 skipped locally and fail in CI.
+
+``serve``/``base_url``/``client`` start a server per test; ``served``/``client_with`` share one per distinct settings
+across a module, for modules whose tests leave nothing in a server that another test could notice.
 """
 
 from __future__ import annotations
@@ -12,19 +15,21 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from campaign_api.app import create_app
+from campaign_api.db import models
 from campaign_api.db.database import Database
 from campaign_api.db.migrate import upgrade
 from campaign_api.db.models import Base
 from campaign_api.settings import Settings
+from tests import factories
 
 POSTGRES_URL = os.environ.get("CAMPAIGN_API_TEST_POSTGRES_URL")
 
@@ -134,3 +139,65 @@ def base_url(serve: ServeFactory) -> str:
 async def client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         yield client
+
+
+ClientFactory = Callable[..., httpx.AsyncClient]
+
+
+@pytest.fixture(scope="module")
+def served(migrated_database_url: str) -> Iterator[ServeFactory]:
+    """``served(**settings)``: the base URL of the app served with those settings, on this backend's database.
+
+    One server per distinct settings for the whole module, stopped when the module ends: starting and stopping uvicorn
+    for every test would make up most of such a module's run time. A test may share a server only when nothing it
+    leaves in the server (rate-limit counters, the session cache, anything else kept in memory) can be noticed by
+    another test; a test that can leave such traces takes a server of its own from ``serve``. The database is not the
+    server's: ``database_url``/``database`` still empty it for each test that asks for them.
+    """
+    servers: dict[tuple[tuple[str, Any], ...], str] = {}
+    with ExitStack() as stack:
+
+        def serve(**settings: Any) -> str:
+            key = tuple(sorted(settings.items()))
+            if key not in servers:
+                config = Settings(database_url=migrated_database_url, **settings)
+                servers[key] = stack.enter_context(running_server(config))
+            return servers[key]
+
+        yield serve
+
+
+@pytest.fixture
+async def client_with(served: ServeFactory) -> AsyncIterator[ClientFactory]:
+    """``client_with(**settings)``: a client of the module's shared app served with those settings (see ``served``)."""
+    async with AsyncExitStack() as stack:
+
+        def make(**settings: Any) -> httpx.AsyncClient:
+            client = httpx.AsyncClient(base_url=served(**settings), timeout=30)
+            stack.push_async_callback(client.aclose)
+            return client
+
+        yield make
+
+
+SIGN_PETITION = """
+    mutation Sign($input: SignPetitionInput!) {
+      signPetition(input: $input) { petition { signatureCount } userErrors { field } }
+    }
+"""
+
+
+@pytest.fixture
+async def sign_operation(database: Database) -> dict[str, Any]:
+    """A request body that signs an open petition when it is allowed to run."""
+    pet = await factories.petition(database)
+    variables = {
+        "input": {"petitionId": factories.global_id("Petition", pet.id), "name": "Ada", "email": "ada@example.org"}
+    }
+    return {"query": SIGN_PETITION, "variables": variables}
+
+
+async def signature_count(database: Database) -> int:
+    """How many signatures are stored: with ``sign_operation``, whether a request ran."""
+    async with database.session() as session:
+        return (await session.execute(select(func.count()).select_from(models.Signature))).scalar_one()

@@ -11,6 +11,9 @@ from campaign_api.db.database import Database
 from campaign_api.db.models import Campaign, Organisation, Petition, Signature
 from campaign_api.domain.signature_input import normalise_email
 from campaign_api.domain.statuses import CampaignStatus, PetitionStatus
+from campaign_api.permissions.embedded.store import write_tuples
+from campaign_api.permissions.relations import campaign_in_organisation, petition_in_campaign
+from campaign_api.permissions.tuples import RelationTuple
 
 _numbers = itertools.count(1)
 
@@ -18,7 +21,18 @@ _numbers = itertools.count(1)
 async def add(database: Database, row: Any) -> Any:
     async with database.transaction() as session:
         session.add(row)
+        await session.flush()
+        # Rows are written with their place in the permission model, in the same transaction, as the product does.
+        if isinstance(row, Campaign):
+            await write_tuples(session, insert=[campaign_in_organisation(row.id, row.organisation_id)])
+        elif isinstance(row, Petition):
+            await write_tuples(session, insert=[petition_in_campaign(row.id, row.campaign_id)])
     return row
+
+
+async def grant(database: Database, *tuples: RelationTuple) -> None:
+    async with database.transaction() as session:
+        await write_tuples(session, insert=list(tuples))
 
 
 async def organisation(database: Database, **fields: Any) -> Organisation:

@@ -21,6 +21,11 @@ async def post_graphql(
     return await client.post("/graphql", json={"query": query, "variables": variables or {}}, **kwargs)
 
 
+async def post_query(client: httpx.AsyncClient, query: str, **kwargs: Any) -> httpx.Response:
+    """POST ``{"query": query}`` alone, with no ``variables`` member."""
+    return await client.post("/graphql", json={"query": query}, **kwargs)
+
+
 async def execute(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """Run an operation that must succeed; returns ``data``."""
     response = await post_graphql(client, query, variables, **kwargs)
@@ -32,3 +37,13 @@ async def execute(client: httpx.AsyncClient, query: str, variables: dict[str, An
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The headers that carry ``token`` as ``Authorization: Bearer``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def session_token(token: str) -> dict[str, str]:
+    """The headers that carry ``token`` as ``X-Session-Token`` (Kratos's header for API clients)."""
+    return {"X-Session-Token": token}

@@ -15,6 +15,8 @@ from campaign_api.db.database import Database
 from campaign_api.db.models import Campaign, Organisation, Petition, Signature
 from campaign_api.domain.signature_input import normalise_email
 from campaign_api.domain.statuses import CampaignStatus, PetitionStatus
+from campaign_api.permissions.relations import campaign_in_organisation, petition_in_campaign
+from campaign_api.permissions.tuples import RelationTuple
 
 
 @dataclass(frozen=True)
@@ -203,3 +205,11 @@ async def seed_demo(database_url: str) -> str:
     if not added:
         return "demo data already present; nothing added"
     return f"seeded demo organisations: {', '.join(added)}"
+
+
+async def structure_tuples(database: Database) -> list[RelationTuple]:
+    """Where every campaign and petition sits in the model: campaign -> organisation, petition -> campaign."""
+    async with database.session() as session:
+        campaigns = (await session.execute(select(Campaign.id, Campaign.organisation_id))).all()
+        petitions = (await session.execute(select(Petition.id, Petition.campaign_id))).all()
+    return [campaign_in_organisation(*row) for row in campaigns] + [petition_in_campaign(*row) for row in petitions]

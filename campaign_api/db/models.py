@@ -96,6 +96,8 @@ class Campaign(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # For the organisation's people only (the `edit` permit): briefing, contacts, plans.
+    internal_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[CampaignStatus] = mapped_column(
         _status_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
     )

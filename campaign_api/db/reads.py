@@ -86,5 +86,20 @@ async def page(
     return _page(rows, first)
 
 
+async def counts_by(
+    session: AsyncSession,
+    group_column: InstrumentedAttribute[int],
+    keys: Sequence[int],
+    *conditions: ColumnElement[bool],
+    join: tuple[Any, ColumnElement[bool]] | None = None,
+) -> dict[int, int]:
+    """How many rows each key has, in one GROUP BY query (keys without rows are absent)."""
+    statement = select(group_column, func.count()).where(group_column.in_(set(keys)), *conditions)
+    if join is not None:
+        statement = statement.join(*join)
+    rows = (await session.execute(statement.group_by(group_column))).all()
+    return {key: count for key, count in rows}
+
+
 def _page(rows: Sequence[Row], first: int) -> Page[Row]:
     return Page(rows=rows[:first], has_next=len(rows) > first)

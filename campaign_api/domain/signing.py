@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaign_api.db.models import Campaign, Petition, Signature
 from campaign_api.domain.signature_input import CleanSignature
 from campaign_api.domain.statuses import CampaignStatus, PetitionStatus
-from campaign_api.domain.visibility import visible_petitions
+from campaign_api.domain.visibility import public_petitions
 from campaign_api.identity import Viewer
 
 
@@ -51,7 +51,7 @@ async def sign(session: AsyncSession, viewer: Viewer, petition_id: int, signatur
         await session.execute(
             select(Petition.status, Campaign.status)
             .join(Campaign, Campaign.id == Petition.campaign_id)
-            .where(Petition.id == petition_id, visible_petitions(viewer))
+            .where(Petition.id == petition_id, public_petitions())
         )
     ).one_or_none()
     if row is None:

@@ -22,6 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from campaign_api.schema.errors import ErrorShaping
 from campaign_api.schema.mutation import Mutation
+from campaign_api.schema.permission_stats import PermissionStatsExtension
 from campaign_api.schema.query import Query
 from campaign_api.settings import Settings
 
@@ -35,6 +36,7 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Extension factories: strawberry makes fresh extensions for every operation."""
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorShaping,
+        PermissionStatsExtension,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         # Introspection fields (by name, never by alias) are not counted: GraphiQL's introspection query is deeper than
         # any real operation. Introspection is off in production, and the token limit still bounds it.

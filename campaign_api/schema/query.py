@@ -9,11 +9,10 @@ from aiodataloader import DataLoader
 from strawberry import relay
 
 from campaign_api.db import models
-from campaign_api.db.loaders import PageKey
+from campaign_api.db.loaders import CAMPAIGNS, PageKey
 from campaign_api.db.models import MAX_ROW_ID
-from campaign_api.db.reads import Page, page
+from campaign_api.db.reads import Page
 from campaign_api.domain.slugs import is_slug
-from campaign_api.domain.visibility import visible_campaigns
 from campaign_api.errors import BadUserInput
 from campaign_api.schema.pagination import connection, page_window
 from campaign_api.schema.types import NODE_TYPES, Campaign, Info, Organisation, Petition, ViewerType
@@ -80,17 +79,12 @@ class Query:
     ) -> relay.Connection[Campaign]:
         size, before_id = page_window(info.context.settings, first, after)
         if organisation_slug is None:
-            async with info.context.services.database.session() as session:
-                result = await page(
-                    session,
-                    models.Campaign,
-                    first=size,
-                    before_id=before_id,
-                    where=visible_campaigns(info.context.viewer),
-                )
+            result = await info.context.loaders.page_of_all(models.Campaign, CAMPAIGNS, first=size, before_id=before_id)
+            await Campaign.decide_ahead(info, result.rows)
             return connection(result, Campaign.from_row, after=after)
         organisation = await _by_slug(info.context.loaders.organisation_by_slug, organisation_slug)
         if organisation is None:
             return connection(Page(rows=[], has_next=False), Campaign.from_row, after=after)
         result = await info.context.loaders.campaigns_of_organisation.load(PageKey(organisation.id, size, before_id))
+        await Campaign.decide_ahead(info, result.rows)
         return connection(result, Campaign.from_row, after=after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -15,6 +16,15 @@ from campaign_api.domain.statuses import CampaignStatus as CampaignStatusValue
 from campaign_api.domain.statuses import PetitionStatus as PetitionStatusValue
 from campaign_api.identity import Viewer
 from campaign_api.schema.pagination import connection, page_window
+from campaign_api.schema.permissions import Permit, decide_ahead, permits_selected, requires, selected_below
+from campaign_api.schema.viewer_can import (
+    CAMPAIGN_CAN,
+    PETITION_CAN,
+    CampaignViewerCan,
+    OrganisationViewerCan,
+    Permits,
+    PetitionViewerCan,
+)
 
 if TYPE_CHECKING:
     from aiodataloader import DataLoader
@@ -85,10 +95,25 @@ class Signature:
     name: str
     country: str | None = strawberry.field(description="ISO 3166-1 alpha-2 country code, if the signer gave one.")
     created_at: datetime
+    petition_id: strawberry.Private[int]
+    signer_email: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: models.Signature) -> Signature:
-        return cls(name=row.name, country=row.country, created_at=row.created_at)
+        return cls(
+            name=row.name,
+            country=row.country,
+            created_at=row.created_at,
+            petition_id=row.petition_id,
+            signer_email=row.email,
+        )
+
+    @strawberry.field(
+        description="The signer's email: personal data, for those who may read signers' data (admins and owners).",
+        extensions=requires(Permits.PETITION_READ_SIGNATURES, lambda signature: signature.petition_id),
+    )
+    def email(self) -> str | None:
+        return self.signer_email
 
 
 @strawberry.type(description="An organisation that runs campaigns.")
@@ -109,7 +134,12 @@ class Organisation(_RowNode, relay.Node):
     ) -> relay.Connection[Campaign]:
         size, before_id = page_window(info.context.settings, first, after)
         page = await info.context.loaders.campaigns_of_organisation.load(PageKey(self.id, size, before_id))
+        await Campaign.decide_ahead(info, page.rows)
         return connection(page, Campaign.from_row, after=after)
+
+    @strawberry.field
+    def viewer_can(self) -> OrganisationViewerCan:
+        return OrganisationViewerCan(object_id=self.id)
 
 
 @strawberry.type(description="A campaign: a cause an organisation runs petitions for.")
@@ -123,6 +153,7 @@ class Campaign(_RowNode, relay.Node):
     status: CampaignStatus
     created_at: datetime
     organisation_id: strawberry.Private[int]
+    notes: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: models.Campaign) -> Campaign:
@@ -134,6 +165,7 @@ class Campaign(_RowNode, relay.Node):
             status=row.status,
             created_at=row.created_at,
             organisation_id=row.organisation_id,
+            notes=row.internal_notes,
         )
 
     @strawberry.field
@@ -148,7 +180,45 @@ class Campaign(_RowNode, relay.Node):
     ) -> relay.Connection[Petition]:
         size, before_id = page_window(info.context.settings, first, after)
         page = await info.context.loaders.petitions_of_campaign.load(PageKey(self.id, size, before_id))
+        await Petition.decide_ahead(info, page.rows)
         return connection(page, Petition.from_row, after=after)
+
+    @strawberry.field(
+        description="Notes for the campaign's team (those who may edit it).",
+        extensions=requires(Permits.CAMPAIGN_EDIT),
+    )
+    def internal_notes(self) -> str | None:
+        return self.notes
+
+    @strawberry.field(
+        description="How many of its petitions are drafts (those who may read its drafts).",
+        extensions=requires(Permits.CAMPAIGN_VIEW),
+    )
+    async def draft_petition_count(self, info: Info) -> int | None:
+        return await info.context.loaders.draft_petitions_of_campaign.load(self.id)
+
+    @strawberry.field(
+        description="How many signers agreed to be contacted (those who may read signers' data).",
+        extensions=requires(Permits.CAMPAIGN_READ_SIGNATURES),
+    )
+    async def contactable_signature_count(self, info: Info) -> int | None:
+        return await info.context.loaders.contactable_signatures_of_campaign.load(self.id)
+
+    @strawberry.field
+    def viewer_can(self) -> CampaignViewerCan:
+        return CampaignViewerCan(object_id=self.id)
+
+    # Guarded fields of a campaign, by GraphQL name: what list resolvers decide ahead for every item.
+    GUARDED: ClassVar[dict[str, Permit]] = {
+        "internalNotes": Permits.CAMPAIGN_EDIT,
+        "draftPetitionCount": Permits.CAMPAIGN_VIEW,
+        "contactableSignatureCount": Permits.CAMPAIGN_READ_SIGNATURES,
+    }
+
+    @classmethod
+    async def decide_ahead(cls, info: Info, rows: Sequence[models.Campaign]) -> None:
+        permits = permits_selected(selected_below(info, ("edges", "node")), cls.GUARDED, CAMPAIGN_CAN)
+        await decide_ahead(info, [row.id for row in rows], permits)
 
 
 @strawberry.type(description="A petition: a demand addressed to a target, open for signatures until it closes.")
@@ -193,7 +263,18 @@ class Petition(_RowNode, relay.Node):
     ) -> relay.Connection[Signature]:
         size, before_id = page_window(info.context.settings, first, after)
         page = await info.context.loaders.signatures_of_petition.load(PageKey(self.id, size, before_id))
+        if any(field.name == "email" for field in selected_below(info, ("edges", "node"))):
+            await decide_ahead(info, [self.id], [Permits.PETITION_READ_SIGNATURES])
         return connection(page, Signature.from_row, after=after)
+
+    @strawberry.field
+    def viewer_can(self) -> PetitionViewerCan:
+        return PetitionViewerCan(object_id=self.id)
+
+    @classmethod
+    async def decide_ahead(cls, info: Info, rows: Sequence[models.Petition]) -> None:
+        permits = permits_selected(selected_below(info, ("edges", "node")), {}, PETITION_CAN)
+        await decide_ahead(info, [row.id for row in rows], permits)
 
 
 NODE_TYPES: dict[str, type[_RowNode]] = {node.__name__: node for node in (Organisation, Campaign, Petition)}

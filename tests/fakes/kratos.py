@@ -125,6 +125,11 @@ def rfc3339(moment: datetime) -> str:
     return text + "Z"
 
 
+def parse_datetime(value: str) -> datetime:
+    """The datetime of an RFC 3339 timestamp, ``Z`` or an offset (what Kratos and the API send)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

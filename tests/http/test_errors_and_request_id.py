@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, ExitStack
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -21,10 +20,9 @@ from campaign_api.db.database import Database
 from campaign_api.http.request_id import RequestIdLogFilter
 from campaign_api.schema.errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, PARSE_FAILED, VALIDATION_FAILED
 from campaign_api.schema.types import Campaign
-from campaign_api.settings import Settings
 from tests import factories
-from tests.conftest import running_server
-from tests.graphql_client import error_codes
+from tests.conftest import ClientFactory
+from tests.graphql_client import error_codes, post_query
 
 pytestmark = pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
 
@@ -32,41 +30,6 @@ WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 SECRET = "secret detail"
 APP_ORIGIN = "https://app.example.org"
 EVIL_ORIGIN = "https://evil.example.org"
-
-ClientFactory = Callable[..., httpx.AsyncClient]
-
-
-@pytest.fixture(scope="module")
-def served(migrated_database_url: str) -> Iterator[Callable[..., str]]:
-    """``served(**settings)``: the base URL of the app served with those settings.
-
-    One server per distinct settings for the whole module: these tests leave nothing in a server that another test
-    would notice, and starting and stopping uvicorn for every test would make up most of the module's run time.
-    """
-    servers: dict[tuple[tuple[str, Any], ...], str] = {}
-    with ExitStack() as stack:
-
-        def serve(**settings: Any) -> str:
-            key = tuple(sorted(settings.items()))
-            if key not in servers:
-                config = Settings(database_url=migrated_database_url, **settings)
-                servers[key] = stack.enter_context(running_server(config))
-            return servers[key]
-
-        yield serve
-
-
-@pytest.fixture
-async def client_with(served: Callable[..., str]) -> AsyncIterator[ClientFactory]:
-    """``client_with(**settings)``: a client of the app served with those settings."""
-    async with AsyncExitStack() as stack:
-
-        def make(**settings: Any) -> httpx.AsyncClient:
-            client = httpx.AsyncClient(base_url=served(**settings), timeout=30)
-            stack.push_async_callback(client.aclose)
-            return client
-
-        yield make
 
 
 @pytest.fixture
@@ -93,10 +56,6 @@ def error_records(
 
 def _boom(*_args: Any, **_kwargs: Any) -> Any:
     raise RuntimeError(SECRET)
-
-
-async def post_query(client: httpx.AsyncClient, query: str, **kwargs: Any) -> httpx.Response:
-    return await client.post("/graphql", json={"query": query}, **kwargs)
 
 
 # Request ids ------------------------------------------------------------------------------------------------------

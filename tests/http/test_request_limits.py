@@ -8,22 +8,18 @@ on SQLite only.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, ExitStack
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import graphql
 import httpx
 import pytest
-from sqlalchemy import func, select
 
-from campaign_api.db import models
 from campaign_api.db.database import Database
 from campaign_api.schema.errors import PARSE_FAILED, VALIDATION_FAILED
-from campaign_api.settings import Settings
 from tests import factories
-from tests.conftest import running_server
-from tests.graphql_client import error_codes
+from tests.conftest import ClientFactory, signature_count
+from tests.graphql_client import error_codes, post_query
 
 pytestmark = pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
 
@@ -31,41 +27,6 @@ DEFAULT_MAX_QUERY_DEPTH = 10
 DEFAULT_MAX_ALIASES = 15
 DEFAULT_MAX_TOKENS = 2000
 DEFAULT_MAX_BODY_BYTES = 65_536
-
-ClientFactory = Callable[..., httpx.AsyncClient]
-
-
-@pytest.fixture(scope="module")
-def served(migrated_database_url: str) -> Iterator[Callable[..., str]]:
-    """``served(**settings)``: the base URL of the app served with those settings.
-
-    One server per distinct settings for the whole module: these tests leave nothing in a server that another test
-    would notice, and starting and stopping uvicorn for every test would make up most of the module's run time.
-    """
-    servers: dict[tuple[tuple[str, Any], ...], str] = {}
-    with ExitStack() as stack:
-
-        def serve(**settings: Any) -> str:
-            key = tuple(sorted(settings.items()))
-            if key not in servers:
-                config = Settings(database_url=migrated_database_url, **settings)
-                servers[key] = stack.enter_context(running_server(config))
-            return servers[key]
-
-        yield serve
-
-
-@pytest.fixture
-async def client_with(served: Callable[..., str]) -> AsyncIterator[ClientFactory]:
-    """``client_with(**settings)``: a client of the app served with those settings."""
-    async with AsyncExitStack() as stack:
-
-        def make(**settings: Any) -> httpx.AsyncClient:
-            client = httpx.AsyncClient(base_url=served(**settings), timeout=30)
-            stack.push_async_callback(client.aclose)
-            return client
-
-        yield make
 
 
 @pytest.fixture
@@ -87,10 +48,6 @@ def assert_ran(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, body
     assert "errors" not in body, body
     return body["data"]
-
-
-async def post_query(client: httpx.AsyncClient, query: str) -> httpx.Response:
-    return await client.post("/graphql", json={"query": query})
 
 
 # Depth ------------------------------------------------------------------------------------------------------------
@@ -318,27 +275,6 @@ async def test_a_body_of_max_body_bytes_is_served(
 
 
 # What may reach the endpoint --------------------------------------------------------------------------------------
-
-SIGN_PETITION = """
-    mutation Sign($input: SignPetitionInput!) {
-      signPetition(input: $input) { petition { signatureCount } userErrors { field } }
-    }
-"""
-
-
-@pytest.fixture
-async def sign_operation(database: Database) -> dict[str, Any]:
-    """A request body that signs an open petition when it is allowed to run."""
-    pet = await factories.petition(database)
-    variables = {
-        "input": {"petitionId": factories.global_id("Petition", pet.id), "name": "Ada", "email": "ada@example.org"}
-    }
-    return {"query": SIGN_PETITION, "variables": variables}
-
-
-async def signature_count(database: Database) -> int:
-    async with database.session() as session:
-        return (await session.execute(select(func.count()).select_from(models.Signature))).scalar_one()
 
 
 def _as_query_string(operation: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,25 +14,11 @@ import httpx
 import pytest
 
 from tests.conftest import ServeFactory
-from tests.fakes.kratos import COOKIE_NAME, FakeKratos, cookie_header, running_fake_kratos, unreachable_url
-from tests.graphql_client import error_codes, post_graphql
+from tests.fakes.kratos import COOKIE_NAME, FakeKratos, cookie_header, parse_datetime, unreachable_url
+from tests.graphql_client import bearer, error_codes, post_graphql, session_token
 
 VIEWER = "{ viewer { id email name sessionExpiresAt authenticatorAssuranceLevel } }"
 TIMEOUT = 2.0
-
-
-@pytest.fixture(scope="module")
-def kratos_server() -> Iterator[FakeKratos]:
-    """One fake Kratos for the module (starting and stopping uvicorn costs more than most tests here)."""
-    with running_fake_kratos() as fake:
-        yield fake
-
-
-@pytest.fixture
-def kratos(kratos_server: FakeKratos) -> FakeKratos:
-    """The module's fake Kratos, emptied for this test."""
-    kratos_server.reset()
-    return kratos_server
 
 
 @pytest.fixture
@@ -61,18 +47,6 @@ async def viewer_of(client: httpx.AsyncClient, **headers: str) -> dict[str, Any]
     return body["data"]["viewer"]
 
 
-def token_headers(token: str) -> dict[str, str]:
-    return {"X-Session-Token": token}
-
-
-def bearer_headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def parse_datetime(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # Who the viewer is
 
@@ -91,8 +65,8 @@ async def test_the_viewer_for_each_way_of_carrying_a_session(
     )
     headers = {
         "cookie": {"Cookie": cookie_header(session.credential)},
-        "x-session-token": token_headers(session.credential),
-        "bearer": bearer_headers(session.credential),
+        "x-session-token": session_token(session.credential),
+        "bearer": bearer(session.credential),
     }[carrier]
 
     viewer = await viewer_of(client, **headers)
@@ -120,7 +94,7 @@ async def test_a_stale_cookie_is_anonymous(client: httpx.AsyncClient, kratos: Fa
 
 @pytest.mark.parametrize("carrier", ["x-session-token", "bearer"])
 async def test_a_bad_token_is_a_401(client: httpx.AsyncClient, kratos: FakeKratos, carrier: str) -> None:
-    headers = token_headers("ory_st_unknown") if carrier == "x-session-token" else bearer_headers("ory_st_unknown")
+    headers = session_token("ory_st_unknown") if carrier == "x-session-token" else bearer("ory_st_unknown")
 
     response = await post_graphql(client, VIEWER, headers=headers)
 
@@ -135,7 +109,7 @@ async def test_a_bad_token_is_a_401(client: httpx.AsyncClient, kratos: FakeKrato
 async def test_headers_win_over_the_cookie(client: httpx.AsyncClient, kratos: FakeKratos) -> None:
     """A bad header token is a 401 even next to a good cookie: the client asked for that token on purpose."""
     session = kratos.add_session(kind="cookie")
-    headers = {"Cookie": cookie_header(session.credential), **token_headers("ory_st_unknown")}
+    headers = {"Cookie": cookie_header(session.credential), **session_token("ory_st_unknown")}
 
     response = await post_graphql(client, VIEWER, headers=headers)
 
@@ -146,7 +120,7 @@ async def test_headers_win_over_the_cookie(client: httpx.AsyncClient, kratos: Fa
 @pytest.mark.parametrize("kind", ["cookie", "token"])
 async def test_aal2_required_asks_for_a_second_factor(client: httpx.AsyncClient, kratos: FakeKratos, kind: str) -> None:
     session = kratos.add_session(kind=kind, aal2_required=True)
-    headers = {"Cookie": cookie_header(session.credential)} if kind == "cookie" else token_headers(session.credential)
+    headers = {"Cookie": cookie_header(session.credential)} if kind == "cookie" else session_token(session.credential)
 
     response = await post_graphql(client, VIEWER, headers=headers)
 
@@ -166,7 +140,7 @@ async def test_a_kratos_nobody_listens_for_is_a_503(serve: ServeFactory) -> None
     with unreachable_url() as url:
         base_url = serve(identity_provider="kratos", kratos_public_url=url, kratos_timeout_seconds=TIMEOUT)
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-            for headers in (token_headers("ory_st_any"), {"Cookie": cookie_header("any-cookie")}):
+            for headers in (session_token("ory_st_any"), {"Cookie": cookie_header("any-cookie")}):
                 response = await post_graphql(client, VIEWER, headers=headers)
 
                 assert response.status_code == 503, response.text
@@ -180,7 +154,7 @@ async def test_a_slow_kratos_is_a_503(serve_kratos: ServeFactory, kratos: FakeKr
     base_url = serve_kratos(kratos_timeout_seconds=timeout)
 
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        response = await post_graphql(client, VIEWER, headers=token_headers(session.credential))
+        response = await post_graphql(client, VIEWER, headers=session_token(session.credential))
 
     # Had the API waited for the fake's late 200, the viewer would be there.
     assert response.status_code == 503, response.text
@@ -214,9 +188,7 @@ async def test_only_the_session_token_travels_to_kratos(
     client: httpx.AsyncClient, kratos: FakeKratos, carrier: str
 ) -> None:
     session = kratos.add_session(kind="token")
-    credential = (
-        token_headers(session.credential) if carrier == "x-session-token" else bearer_headers(session.credential)
-    )
+    credential = session_token(session.credential) if carrier == "x-session-token" else bearer(session.credential)
     headers = {**credential, "Cookie": "theme=dark; other=1", "X-Request-ID": "request-1", "X-Custom": "secret"}
 
     assert await viewer_of(client, **headers) is not None
@@ -273,9 +245,9 @@ async def test_whoami_calls_per_request(client: httpx.AsyncClient, kratos: FakeK
 
     measured = {
         "anonymous": await calls_for(),
-        "first token request": await calls_for(**token_headers(session.credential)),
-        "repeated token request": await calls_for(**token_headers(session.credential)),
-        "same token as Bearer": await calls_for(**bearer_headers(session.credential)),
+        "first token request": await calls_for(**session_token(session.credential)),
+        "repeated token request": await calls_for(**session_token(session.credential)),
+        "same token as Bearer": await calls_for(**bearer(session.credential)),
     }
     print(f"\nwhoami calls per request: {measured}")
 
@@ -302,7 +274,7 @@ async def test_a_hundred_concurrent_requests_with_one_new_token_make_one_whoami_
 
     limits = httpx.Limits(max_connections=100)
     async with httpx.AsyncClient(base_url=str(client.base_url), timeout=30, limits=limits) as many:
-        viewers = await asyncio.gather(*(viewer_of(many, **token_headers(session.credential)) for _ in range(100)))
+        viewers = await asyncio.gather(*(viewer_of(many, **session_token(session.credential)) for _ in range(100)))
 
     assert all(viewer is not None and viewer["id"] == session.identity.id for viewer in viewers)
     print(f"\nwhoami calls for 100 concurrent requests with one new token: {kratos.whoami_calls}")
@@ -314,12 +286,12 @@ async def test_a_cached_session_is_not_served_after_it_expires(serve_kratos: Ser
     base_url = serve_kratos(session_cache_seconds=60)
     session = kratos.add_session(expires_in=timedelta(seconds=1.5))
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        assert await viewer_of(client, **token_headers(session.credential)) is not None
-        assert await viewer_of(client, **token_headers(session.credential)) is not None
+        assert await viewer_of(client, **session_token(session.credential)) is not None
+        assert await viewer_of(client, **session_token(session.credential)) is not None
         assert kratos.whoami_calls == 1
 
         await asyncio.sleep(max(0.0, (session.expires_at - datetime.now(UTC)).total_seconds()) + 0.2)
-        response = await post_graphql(client, VIEWER, headers=token_headers(session.credential))
+        response = await post_graphql(client, VIEWER, headers=session_token(session.credential))
 
     assert kratos.whoami_calls == 2
     assert response.status_code == 401
@@ -335,7 +307,7 @@ async def test_a_zero_cache_lifetime_asks_kratos_every_time(
 
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         for _ in range(4):
-            assert await viewer_of(client, **token_headers(session.credential)) is not None
+            assert await viewer_of(client, **session_token(session.credential)) is not None
 
     assert kratos.whoami_calls == 4
 
@@ -348,16 +320,16 @@ async def test_a_revoked_session_is_served_until_the_cache_lifetime_passes(
     base_url = serve_kratos(session_cache_seconds=lifetime)
     session = kratos.add_session()
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        assert await viewer_of(client, **token_headers(session.credential)) is not None
+        assert await viewer_of(client, **session_token(session.credential)) is not None
         cached_at = time.monotonic()
         kratos.remove(session)
 
-        still = await viewer_of(client, **token_headers(session.credential))
+        still = await viewer_of(client, **session_token(session.credential))
         assert still is not None and still["id"] == session.identity.id
         assert kratos.whoami_calls == 1
 
         await asyncio.sleep(max(0.0, cached_at + lifetime + 0.1 - time.monotonic()))
-        response = await post_graphql(client, VIEWER, headers=token_headers(session.credential))
+        response = await post_graphql(client, VIEWER, headers=session_token(session.credential))
 
     assert response.status_code == 401
     assert kratos.whoami_calls == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -18,20 +18,6 @@ from tests.fakes.kratos import COOKIE_NAME, FakeKratos, running_fake_kratos, unr
 TIMEOUT = 0.3
 # What any HTTP client sends by itself; anything else Kratos receives must be the one credential.
 TRANSPORT_HEADERS = {"host", "accept", "accept-encoding", "connection", "user-agent"}
-
-
-@pytest.fixture(scope="module")
-def kratos_server() -> Iterator[FakeKratos]:
-    """One fake Kratos for the module (starting and stopping uvicorn costs more than most tests here)."""
-    with running_fake_kratos() as fake:
-        yield fake
-
-
-@pytest.fixture
-def kratos(kratos_server: FakeKratos) -> FakeKratos:
-    """The module's fake Kratos, emptied for this test."""
-    kratos_server.reset()
-    return kratos_server
 
 
 @pytest.fixture

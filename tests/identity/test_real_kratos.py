@@ -19,14 +19,13 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import ServeFactory
-from tests.fakes.kratos import FakeKratos
+from tests.fakes.kratos import FakeKratos, parse_datetime
 from tests.graphql_client import error_codes, post_graphql
 
 KRATOS_PUBLIC_URL = (os.environ.get("KRATOS_PUBLIC_URL") or "").rstrip("/")
@@ -148,10 +147,6 @@ def account() -> Iterator[Account]:
 @pytest.fixture
 def session(account: Account) -> dict[str, Any]:
     return login(account)
-
-
-def parse_datetime(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 async def test_whoami_speaks_the_wire_format_the_fake_speaks(account: Account, session: dict[str, Any]) -> None:

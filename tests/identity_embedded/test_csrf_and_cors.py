@@ -8,66 +8,41 @@ petition, and no signature row may appear."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
-from campaign_api.db import models
 from campaign_api.db.database import Database
 from campaign_api.identity.embedded import MintedSession, create_identity, create_session
 from campaign_api.settings import Settings
-from tests import factories
-from tests.conftest import running_server
+from tests.conftest import ClientFactory, ServeFactory, signature_count
 from tests.graphql_client import error_codes
 
 APP = "https://app.example.org"
 EVIL = "https://evil.example.org"
 COOKIE_NAME = "ory_kratos_session"
 VIEWER = "{ viewer { id email } }"
-SIGN_PETITION = """
-    mutation Sign($input: SignPetitionInput!) {
-      signPetition(input: $input) { petition { signatureCount } userErrors { field } }
-    }
-"""
-
-
-@pytest.fixture(scope="module")
-def base_url(migrated_database_url: str) -> Iterator[str]:
-    """One server for the module: these tests leave nothing in it another test could meet (tokens are random)."""
-    with running_server(Settings(database_url=migrated_database_url, cors_origins=APP)) as url:
-        yield url
 
 
 @pytest.fixture
-async def client(base_url: str, database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        yield client
+def base_url(served: ServeFactory) -> str:
+    """The module's shared server, allowing the frontend origin: these tests leave nothing in it another test could meet
+    (tokens are random)."""
+    return served(cors_origins=APP)
+
+
+@pytest.fixture
+def client(client_with: ClientFactory, database: Database) -> httpx.AsyncClient:
+    return client_with(cors_origins=APP)
 
 
 @pytest.fixture
 async def ada(database: Database) -> MintedSession:
     await create_identity(database, "ada@example.org", "Ada Lovelace")
     return await create_session(database, "ada@example.org", ttl=timedelta(hours=1))
-
-
-@pytest.fixture
-async def sign_operation(database: Database) -> dict[str, Any]:
-    """A request body that signs an open petition when it is allowed to run."""
-    pet = await factories.petition(database)
-    variables = {
-        "input": {"petitionId": factories.global_id("Petition", pet.id), "name": "Ada", "email": "ada@example.org"}
-    }
-    return {"query": SIGN_PETITION, "variables": variables}
-
-
-async def signature_count(database: Database) -> int:
-    async with database.session() as session:
-        return (await session.execute(select(func.count()).select_from(models.Signature))).scalar_one()
 
 
 def cookie(session: MintedSession) -> dict[str, str]:

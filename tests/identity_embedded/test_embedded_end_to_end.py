@@ -4,63 +4,29 @@ the GraphiQL page."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, ExitStack
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
-from campaign_api.db import models
 from campaign_api.db.database import Database
 from campaign_api.identity.embedded import MintedSession, create_identity, create_session, revoke_sessions
 from campaign_api.settings import Settings
-from tests import factories
-from tests.conftest import running_server
-from tests.graphql_client import error_codes, post_graphql
+from tests.conftest import ClientFactory, signature_count
+from tests.graphql_client import bearer, error_codes, post_graphql, session_token
 
 VIEWER = "{ viewer { id email name sessionExpiresAt authenticatorAssuranceLevel } }"
-SIGN_PETITION = """
-    mutation Sign($input: SignPetitionInput!) {
-      signPetition(input: $input) { petition { signatureCount } userErrors { field } }
-    }
-"""
 COOKIE_NAME = "ory_kratos_session"
 UNKNOWN_TOKEN = "Zm9yZ2VkLXRva2VuLXRoYXQtbmFtZXMtbm8tc2Vzc2lvbg"
 
-ClientFactory = Callable[..., httpx.AsyncClient]
-
-
-@pytest.fixture(scope="module")
-def served(migrated_database_url: str) -> Iterator[Callable[..., str]]:
-    """``served(**settings)``: one server per distinct settings for the module (tokens are random, so what one test
-    leaves in a server's session cache is nothing another test can meet)."""
-    servers: dict[tuple[tuple[str, Any], ...], str] = {}
-    with ExitStack() as stack:
-
-        def serve(**settings: Any) -> str:
-            key = tuple(sorted(settings.items()))
-            if key not in servers:
-                config = Settings(database_url=migrated_database_url, **settings)
-                servers[key] = stack.enter_context(running_server(config))
-            return servers[key]
-
-        yield serve
-
 
 @pytest.fixture
-async def client_with(served: Callable[..., str], database: Database) -> AsyncIterator[ClientFactory]:
-    """``client_with(**settings)``: a client of the app served with those settings (after ``database`` emptied it)."""
-    async with AsyncExitStack() as stack:
-
-        def make(**settings: Any) -> httpx.AsyncClient:
-            client = httpx.AsyncClient(base_url=served(**settings), timeout=30)
-            stack.push_async_callback(client.aclose)
-            return client
-
-        yield make
+def client_with(client_with: ClientFactory, database: Database) -> ClientFactory:
+    """The module's shared servers (tokens are random, so what one test leaves in a server's session cache is nothing
+    another test can meet), each client made after ``database`` emptied this test's database."""
+    return client_with
 
 
 @pytest.fixture
@@ -72,29 +38,6 @@ def client(client_with: ClientFactory) -> httpx.AsyncClient:
 async def ada(database: Database) -> MintedSession:
     await create_identity(database, "ada@example.org", "Ada Lovelace")
     return await create_session(database, "ada@example.org", ttl=timedelta(hours=2))
-
-
-@pytest.fixture
-async def sign_operation(database: Database) -> dict[str, Any]:
-    """A request body that signs an open petition when it is allowed to run."""
-    pet = await factories.petition(database)
-    variables = {
-        "input": {"petitionId": factories.global_id("Petition", pet.id), "name": "Ada", "email": "ada@example.org"}
-    }
-    return {"query": SIGN_PETITION, "variables": variables}
-
-
-async def signature_count(database: Database) -> int:
-    async with database.session() as session:
-        return (await session.execute(select(func.count()).select_from(models.Signature))).scalar_one()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def session_token(token: str) -> dict[str, str]:
-    return {"X-Session-Token": token}
 
 
 def cookie(token: str) -> dict[str, str]:

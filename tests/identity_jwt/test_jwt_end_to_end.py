@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from campaign_api.identity.credentials import Credentials
 from campaign_api.identity.jwt_tokens import JwtProvider
 from campaign_api.identity.viewer import Viewer
 from tests.conftest import ServeFactory
-from tests.graphql_client import error_codes, execute, post_graphql
+from tests.graphql_client import bearer, error_codes, execute, post_graphql
 from tests.identity_jwt.keys import (
     AUDIENCE,
     ISSUER,
@@ -42,29 +41,6 @@ from tests.identity_jwt.keys import (
 VIEWER = "{ viewer { id email name sessionExpiresAt } }"
 
 
-@pytest.fixture(scope="module")
-def rsa() -> SigningKey:
-    return rsa_key()
-
-
-@pytest.fixture(scope="module")
-def ec() -> SigningKey:
-    return ec_key()
-
-
-@pytest.fixture(scope="module")
-def shared_jwks_server(rsa: SigningKey, ec: SigningKey) -> Iterator[JwksServer]:
-    with serve_jwks(rsa, ec) as server:
-        yield server
-
-
-@pytest.fixture
-def jwks_server(shared_jwks_server: JwksServer, rsa: SigningKey, ec: SigningKey) -> JwksServer:
-    """The module's JWKS server, reset for this test: serving the RSA and EC keys, no fetches yet."""
-    shared_jwks_server.reset(rsa, ec)
-    return shared_jwks_server
-
-
 def jwt_settings(jwks_server: JwksServer, **overrides: Any) -> dict[str, Any]:
     """The API behind Oathkeeper: only JWTs, from Oathkeeper's JWKS, for this audience."""
     return {
@@ -74,10 +50,6 @@ def jwt_settings(jwks_server: JwksServer, **overrides: Any) -> dict[str, Any]:
         "jwt_audience": AUDIENCE,
         **overrides,
     }
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -54,32 +54,9 @@ HMAC_SECRET = "a-shared-secret-of-at-least-32-bytes-for-hs256"
 
 
 @pytest.fixture(scope="module")
-def rsa() -> SigningKey:
-    return rsa_key()
-
-
-@pytest.fixture(scope="module")
-def ec() -> SigningKey:
-    return ec_key()
-
-
-@pytest.fixture(scope="module")
 def stranger() -> SigningKey:
     """A key nobody published."""
     return rsa_key()
-
-
-@pytest.fixture(scope="module")
-def shared_jwks_server(rsa: SigningKey, ec: SigningKey) -> Iterator[JwksServer]:
-    with serve_jwks(rsa, ec) as server:
-        yield server
-
-
-@pytest.fixture
-def jwks_server(shared_jwks_server: JwksServer, rsa: SigningKey, ec: SigningKey) -> JwksServer:
-    """The module's JWKS server, reset for this test: serving the RSA and EC keys, no fetches yet."""
-    shared_jwks_server.reset(rsa, ec)
-    return shared_jwks_server
 
 
 @pytest.fixture

@@ -93,23 +93,7 @@ class TupleStore:
     async def write(
         self, session: AsyncSession, *, insert: Sequence[RelationTuple] = (), delete: Sequence[RelationTuple] = ()
     ) -> None:
-        """Inside the caller's transaction, so tuples are written with the rows they protect."""
-        for tuple_to_delete in delete:
-            await session.execute(_delete_statement(TupleQuery(*_fields(tuple_to_delete))))
-        if insert:
-            values = [
-                dict(zip(("namespace", "object", "relation"), _fields(t)[:3], strict=True))
-                | dict(
-                    zip(
-                        ("subject_namespace", "subject_object", "subject_relation"),
-                        subject_columns(t.subject),
-                        strict=True,
-                    )
-                )
-                for t in insert
-            ]
-            dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[session.bind.dialect.name]
-            await session.execute(dialect_insert(Row).values(values).on_conflict_do_nothing())
+        await write_tuples(session, insert=insert, delete=delete)
 
     async def delete_matching(self, session: AsyncSession, query: TupleQuery) -> None:
         await session.execute(_delete_statement(query))
@@ -122,6 +106,30 @@ class TupleStore:
         page, more = rows[:page_size], len(rows) > page_size
         next_token = _encode_page_token(page[-1].id) if more and page else ""
         return TuplePage([_tuple_of(row) for row in page], next_token)
+
+
+async def write_tuples(
+    session: AsyncSession, *, insert: Sequence[RelationTuple] = (), delete: Sequence[RelationTuple] = ()
+) -> None:
+    """Inside the caller's transaction, so tuples are written with the rows they protect."""
+    for tuple_to_delete in delete:
+        await session.execute(_delete_statement(TupleQuery(*_fields(tuple_to_delete))))
+    if insert:
+        values = [_row_values(t) for t in dict.fromkeys(insert)]
+        dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[session.bind.dialect.name]
+        await session.execute(dialect_insert(Row).values(values).on_conflict_do_nothing())
+
+
+def _row_values(t: RelationTuple) -> dict[str, str]:
+    subject_namespace, subject_object, subject_relation = subject_columns(t.subject)
+    return {
+        "namespace": t.namespace,
+        "object": t.object,
+        "relation": t.relation,
+        "subject_namespace": subject_namespace,
+        "subject_object": subject_object,
+        "subject_relation": subject_relation,
+    }
 
 
 def _fields(t: RelationTuple) -> tuple[str, str, str, Subject]:
