@@ -21,10 +21,16 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from campaign_api.schema.errors import ErrorShaping
-from campaign_api.schema.mutation import Mutation
+from campaign_api.schema.management import ManagementMutation
+from campaign_api.schema.mutation import SigningMutation
 from campaign_api.schema.permission_stats import PermissionStatsExtension
 from campaign_api.schema.query import Query
 from campaign_api.settings import Settings
+
+
+@strawberry.type
+class Mutation(SigningMutation, ManagementMutation):
+    """Every mutation: signing (public) and the organisation's people's (permission-checked)."""
 
 
 class CampaignSchema(strawberry.Schema):

@@ -21,6 +21,8 @@ class UserErrorCode(StrEnum):
     NOT_ALLOWED = "NOT_ALLOWED"
     NOT_FOUND = "NOT_FOUND"
     PETITION_CLOSED = "PETITION_CLOSED"
+    TAKEN = "TAKEN"
+    LAST_OWNER = "LAST_OWNER"
 
 
 @strawberry.type(description="A problem with one field of a mutation's input, to show next to that field.")
@@ -58,7 +60,7 @@ def _refused(field: str, message: str, code: UserErrorCode) -> SignPetitionPaylo
 
 
 @strawberry.type
-class Mutation:
+class SigningMutation:
     @strawberry.mutation(description="Sign an open petition of a published campaign.")
     async def sign_petition(self, info: Info, input: SignPetitionInput) -> SignPetitionPayload:
         context = info.context

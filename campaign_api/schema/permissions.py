@@ -69,6 +69,13 @@ class Can(BasePermission):
         verdict = info.context.permissions.decided(self.check_for(source, info))
         return verdict is not None and verdict_to_bool(verdict)
 
+    async def require(self, info: Any, object_id: object) -> None:
+        """For mutations, whose object comes from their input: FORBIDDEN unless the viewer holds the permit."""
+        loader: PermissionLoader = info.context.permissions
+        _refuse_unless_allowed(
+            await loader.verdict(loader.tuple_for(self.permit.namespace, object_id, self.permit.name))
+        )
+
 
 class Requires(FieldExtension):
     """Applies ``Can`` permissions to a field: synchronous when decided, batched through the loader when not."""

@@ -15,8 +15,10 @@ from campaign_api.db.loaders import PageKey
 from campaign_api.domain.statuses import CampaignStatus as CampaignStatusValue
 from campaign_api.domain.statuses import PetitionStatus as PetitionStatusValue
 from campaign_api.identity import Viewer
+from campaign_api.permissions.tuples import SubjectSet, TupleQuery
 from campaign_api.schema.pagination import connection, page_window
 from campaign_api.schema.permissions import Permit, decide_ahead, permits_selected, requires, selected_below
+from campaign_api.schema.roles import OrganisationRole
 from campaign_api.schema.viewer_can import (
     CAMPAIGN_CAN,
     PETITION_CAN,
@@ -116,6 +118,12 @@ class Signature:
         return self.signer_email
 
 
+@strawberry.type(description="A person's role in an organisation.")
+class OrganisationMember:
+    identity_id: strawberry.ID = strawberry.field(description="The person's identity id (Kratos's identity id).")
+    role: OrganisationRole
+
+
 @strawberry.type(description="An organisation that runs campaigns.")
 class Organisation(_RowNode, relay.Node):
     _loader_name = "organisation_by_id"
@@ -140,6 +148,27 @@ class Organisation(_RowNode, relay.Node):
     @strawberry.field
     def viewer_can(self) -> OrganisationViewerCan:
         return OrganisationViewerCan(object_id=self.id)
+
+    @strawberry.field(
+        description="Who holds a role in the organisation (for its people).",
+        extensions=requires(Permits.ORGANISATION_VIEW_MEMBERS),
+    )
+    async def members(self, info: Info) -> list[OrganisationMember] | None:
+        engine, token, members = info.context.services.permission_engine, "", []
+        while True:
+            found = await engine.list(TupleQuery("Organisation", str(self.id)), page_token=token)
+            members += [
+                OrganisationMember(
+                    identity_id=strawberry.ID(str(held.subject.object)), role=OrganisationRole(held.relation)
+                )
+                for held in found.tuples
+                if held.relation in OrganisationRole._value2member_map_ and isinstance(held.subject, SubjectSet)
+            ]
+            token = found.next_page_token
+            if not token:
+                return sorted(
+                    members, key=lambda member: (list(OrganisationRole).index(member.role), member.identity_id)
+                )
 
 
 @strawberry.type(description="A campaign: a cause an organisation runs petitions for.")
