@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from campaign_api.identity import Viewer
-from campaign_api.permissions.engine import PermissionEngine, Verdict
+from campaign_api.permissions.engine import PermissionEngine, PermissionServiceUnavailable, Verdict
 from campaign_api.permissions.metrics import record_request
 from campaign_api.permissions.tuples import RelationTuple, SubjectSet, TupleQuery, user
 
@@ -34,13 +34,15 @@ class PermissionStats:
     unique_checks: int = 0
     engine_calls: int = 0
     engine_seconds: float = 0.0
+    scope_unavailable: bool = False
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | bool]:
         return {
             "checksAsked": self.checks_asked,
             "uniqueChecks": self.unique_checks,
             "engineCalls": self.engine_calls,
             "engineMilliseconds": round(self.engine_seconds * 1000, 3),
+            "rolesUnavailable": self.scope_unavailable,
         }
 
 
@@ -121,10 +123,15 @@ class PermissionLoader:
         if self.subject is None:
             return _NO_SCOPE
         if self._scope is None:
-            self._scope = ViewerScope(
-                frozenset(await self._objects_related("Organisation")),
-                frozenset(await self._objects_related("Campaign")),
-            )
+            try:
+                self._scope = ViewerScope(
+                    frozenset(await self._objects_related("Organisation")),
+                    frozenset(await self._objects_related("Campaign")),
+                )
+            except PermissionServiceUnavailable:
+                # Fail closed: without the viewer's tuples, lists show the public rows only.
+                self.stats.scope_unavailable = True
+                self._scope = _NO_SCOPE
         return self._scope
 
     async def _objects_related(self, namespace: str) -> list[str]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from campaign_api.db.database import Database
 from campaign_api.permissions.embedded.evaluator import Evaluator, Membership
 from campaign_api.permissions.embedded.store import TupleStore
-from campaign_api.permissions.engine import DEFAULT_MAX_DEPTH, TuplePage, Verdict
+from campaign_api.permissions.engine import DEFAULT_MAX_DEPTH, PermissionServiceUnavailable, TuplePage, Verdict
 from campaign_api.permissions.opl import Model
 from campaign_api.permissions.tuples import RelationTuple, TupleQuery
 
@@ -31,7 +33,7 @@ class EmbeddedEngine:
             return []
         try:
             memberships = await Evaluator(self.model, self.store).check(checks, self.max_depth)
-        except Exception:  # a database failure: fail closed, every check of the batch
+        except SQLAlchemyError:  # the database failed: fail closed, every check of the batch
             return [Verdict.UNAVAILABLE] * len(checks)
         return [_VERDICTS[membership] for membership in memberships]
 
@@ -44,7 +46,10 @@ class EmbeddedEngine:
             await self.store.delete_matching(session, query)
 
     async def list(self, query: TupleQuery, *, page_size: int = 100, page_token: str = "") -> TuplePage:
-        return await self.store.list(query, page_size=page_size, page_token=page_token)
+        try:
+            return await self.store.list(query, page_size=page_size, page_token=page_token)
+        except SQLAlchemyError as exc:
+            raise PermissionServiceUnavailable() from exc
 
     async def aclose(self) -> None:
         """The database belongs to the app."""
