@@ -22,7 +22,7 @@ from campaign_api.db.models import Base, Campaign, Organisation, Petition, Signa
 from campaign_api.db.reads import Page, counts_by, page, pages_by_parent, rows_by_column
 from campaign_api.domain.statuses import PetitionStatus
 from campaign_api.domain.visibility import candidate_campaigns, candidate_petitions, public_campaigns, public_petitions
-from campaign_api.permissions.engine import Verdict
+from campaign_api.permissions.engine import PermissionServiceUnavailable, Verdict
 from campaign_api.permissions.loader import PermissionLoader
 
 Row = TypeVar("Row", bound=Base)
@@ -94,20 +94,31 @@ class Loaders:
                 session, type(rows[0]), type(rows[0]).id, [r.id for r in rows], guard.public()
             )
         )
-        private = [row for row in rows if row.id not in public_ids]
-        checks = {row.id: self._permissions.tuple_for(guard.namespace, row.id, "view") for row in private}
+        verdicts = await self._view_verdicts([row for row in rows if row.id not in public_ids], guard)
+        return [row for row in rows if row.id in public_ids or verdicts.get(row.id) is Verdict.ALLOWED]
+
+    async def _view_verdicts(self, rows: Sequence[Row], guard: _Guard) -> dict[int, Verdict]:
+        checks = {row.id: self._permissions.tuple_for(guard.namespace, row.id, "view") for row in rows}
         await self._permissions.decide(checks.values())
-        allowed = {row_id for row_id, check in checks.items() if self._permissions.decided(check) is Verdict.ALLOWED}
-        return [row for row in rows if row.id in public_ids or row.id in allowed]
+        return {row_id: self._permissions.decided(check) or Verdict.DENIED for row_id, check in checks.items()}
+
+    def _unavailable_or_none(self, row: Row | None, guard: _Guard | None) -> Exception | None:
+        """A row that exists but whose permit the engine could not decide: say so, rather than "not found"."""
+        if row is None or guard is None:
+            return None
+        check = self._permissions.tuple_for(guard.namespace, row.id, "view")
+        if self._permissions.peek(check) is Verdict.UNAVAILABLE:
+            return PermissionServiceUnavailable()
+        return None
 
     def _by_column(
         self, model: type[Row], column: InstrumentedAttribute[Any], guard: _Guard | None = None
     ) -> DataLoader[Any, Row | None]:
-        async def load(keys: Sequence[Any]) -> list[Row | None]:
+        async def load(keys: Sequence[Any]) -> list[Row | Exception | None]:
             where = await self.candidates(guard)
             found = await self._read(lambda session: rows_by_column(session, model, column, keys, where))
             visible = {getattr(row, column.key): row for row in await self.readable(list(found.values()), guard)}
-            return [visible.get(key) for key in keys]
+            return [visible.get(key) or self._unavailable_or_none(found.get(key), guard) for key in keys]
 
         return DataLoader(load)
 

@@ -91,6 +91,10 @@ class PermissionLoader:
             self.stats.checks_asked += 1
         return verdict
 
+    def peek(self, check: RelationTuple | None) -> Verdict | None:
+        """The decision if made, without counting it as asked."""
+        return None if check is None else self._decisions.get(check)
+
     async def verdict(self, check: RelationTuple | None) -> Verdict:
         known = self.decided(check)
         if known is not None:
