@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test migrate migration seed schema lint format clean
+.PHONY: run test migrate migration seed schema lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ migration: $(STAMP)
 	$(BIN)/python -c 'import sys; from alembic import command; from campaign_api.db.migrate import alembic_config; \
 	from campaign_api.settings import Settings; \
 	command.revision(alembic_config(Settings().database_url), message=sys.argv[1], autogenerate=True)' "$(MESSAGE)"
+
+# The dashboard benchmark: permissions vs none, batched vs unbatched, side by side (bench/dashboard.py).
+bench: $(STAMP)
+	$(BIN)/python -m bench.dashboard

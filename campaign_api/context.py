@@ -69,7 +69,7 @@ async def resolve_viewer(request: Request, services: Services) -> Viewer:
 
 async def build_context(request: Request, response: Response, services: Services) -> Context:
     viewer = await resolve_viewer(request, services)
-    permissions = PermissionLoader(services.permission_engine, viewer)
+    permissions = PermissionLoader(services.permission_engine, viewer, batching=services.settings.permission_batching)
     return Context(
         request=request,
         response=response,

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     keto_retries: int = Field(default=2, ge=0, le=10)
     # Per-request permission statistics in the response's `extensions` (checks, engine calls, engine time).
     debug_permissions: bool = False
+    # Off only to measure what batching buys (make bench): every check then makes its own engine call.
+    permission_batching: bool = True
 
     signature_rate_limit: int = Field(default=5, ge=1)
     signature_rate_window_seconds: float = Field(default=300.0, gt=0)

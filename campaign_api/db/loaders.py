@@ -100,7 +100,10 @@ class Loaders:
     async def _view_verdicts(self, rows: Sequence[Row], guard: _Guard) -> dict[int, Verdict]:
         checks = {row.id: self._permissions.tuple_for(guard.namespace, row.id, "view") for row in rows}
         await self._permissions.decide(checks.values())
-        return {row_id: self._permissions.decided(check) or Verdict.DENIED for row_id, check in checks.items()}
+        verdicts = [
+            self._permissions.peek(check) or await self._permissions.verdict(check) for check in checks.values()
+        ]
+        return dict(zip(checks, verdicts, strict=True))
 
     def _unavailable_or_none(self, row: Row | None, guard: _Guard | None) -> Exception | None:
         """A row that exists but whose permit the engine could not decide: say so, rather than "not found"."""

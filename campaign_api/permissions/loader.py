@@ -58,12 +58,15 @@ _NO_SCOPE = ViewerScope(frozenset(), frozenset())
 
 
 class PermissionLoader:
-    def __init__(self, engine: PermissionEngine, viewer: Viewer) -> None:
+    def __init__(self, engine: PermissionEngine, viewer: Viewer, *, batching: bool = True) -> None:
         self.engine = engine
         self.subject: SubjectSet | None = None if viewer.is_anonymous else user(str(viewer.identity_id))
+        self.batching = batching
         self.stats = PermissionStats()
         self._decisions: dict[RelationTuple, Verdict] = {}
-        self._loader: DataLoader[RelationTuple, Verdict] = DataLoader(self._load_batch)
+        self._loader: DataLoader[RelationTuple, Verdict] = DataLoader(
+            self._load_batch, max_batch_size=None if batching else 1
+        )
         self._scope: ViewerScope | None = None
 
     def tuple_for(self, namespace: str, object_id: object, permit: str) -> RelationTuple | None:
@@ -74,6 +77,8 @@ class PermissionLoader:
 
     async def decide(self, checks: Iterable[RelationTuple | None]) -> None:
         """Decide all these checks now, in one engine call for those not yet decided."""
+        if not self.batching:
+            return  # each field asks on its own
         wanted = [check for check in checks if check is not None]
         self.stats.checks_asked += len(wanted)
         missing = list(dict.fromkeys(check for check in wanted if check not in self._decisions))

@@ -1,18 +1,20 @@
-"""Keto's check semantics, step for step (``internal/check/step`` in Keto's source), over batched tuple reads.
+"""Keto's check semantics, step for step (``internal/check/engine.go`` and ``rewrites.go`` of Keto v26.2.0, the
+release the project is checked against), over batched tuple reads.
 
-Each function is one of Keto's steps and answers IS, NOT or UNKNOWN (a depth or width limit was hit), or ERROR.
-Where Keto runs the children of a union or an intersection one after another and stops at the first decisive
-answer, this evaluator runs them all at once and then reads their answers in Keto's order, which gives Keto's answer
-while letting every read of one level of every check in a batch share a single SQL query (the lookups are data
-loaders).
+Each function is one of Keto's checks and answers IS, NOT, UNKNOWN (a depth limit was hit) or ERROR. Keto runs the
+children of a union concurrently and of ``||``/``&&`` one after another, stopping at the first decisive answer; this
+evaluator runs them all at once and then combines their answers as Keto does, which gives Keto's answer while letting
+every read of one level of every check in a batch share a single SQL query (the lookups are data loaders).
 
-- IsAllowed(t, d):   d <= 0: UNKNOWN. Union of: the relation's rewrite; the direct tuple; subject-set expansion.
-- Rewrite(d):        OR: one lookup for all ``includes``/``permits`` children at d, then each of them at d - 1
-                     (skipping the direct lookup already done), then the other children; AND: children in order.
-- Traverse(d):       every subject set stored under the relation; the computed permit on each at d - 1.
-- ExpandSubject(d):  subject sets stored under the tuple's relation; member if the subject is directly in one,
-                     otherwise (d > 1) each set at d - 1, at most ``max_width`` of them.
-- Invert:            IS and NOT swap; UNKNOWN and ERROR stay.
+- IsAllowed(t, d):  d <= 0: UNKNOWN. Union of: the relation's rewrite at d; the direct tuple at d - 1; subject-set
+                    expansion at d - 1. A union is IS when any part is, otherwise NOT (UNKNOWN counts as NOT).
+- Rewrite(d):       d <= 0: UNKNOWN. ``||``: the ``includes``/``permits`` children first, as one lookup and then each
+                    at d - 1 (direct lookup skipped); then the other children: traverse at d, a nested group at d - 1,
+                    ``!`` at d. ``&&``: every child must be IS; ``includes``/``permits`` children then check at d.
+- Traverse(d):      every subject set stored under the relation; the computed permit on each at d - 1.
+- Expand(d):        subject sets stored under the tuple's relation: IS if the subject is directly in one, otherwise
+                    each of them (at most ``max_width`` - 1) at the same depth.
+- Invert:           IS and NOT swap; UNKNOWN and ERROR stay.
 """
 
 from __future__ import annotations
@@ -38,19 +40,18 @@ class Membership(Enum):
 
 
 def union(results: Sequence[Membership]) -> Membership:
-    for result in results:
-        if result in (Membership.IS, Membership.ERROR):
-            return result
-    return Membership.UNKNOWN if Membership.UNKNOWN in results else Membership.NOT
+    """Keto's check group and ``||``: a member if any part says so; an error ends it; anything else is NOT."""
+    if Membership.IS in results:
+        return Membership.IS
+    return Membership.ERROR if Membership.ERROR in results else Membership.NOT
 
 
 def intersection(results: Sequence[Membership]) -> Membership:
-    if not results:
-        return Membership.NOT
+    """Keto's ``&&``: every part must say IS; the first that does not decides (an error stays an error)."""
     for result in results:
-        if result in (Membership.NOT, Membership.ERROR):
-            return result
-    return Membership.UNKNOWN if Membership.UNKNOWN in results else Membership.IS
+        if result is not Membership.IS:
+            return Membership.ERROR if result is Membership.ERROR else Membership.NOT
+    return Membership.IS if results else Membership.NOT
 
 
 def invert(result: Membership) -> Membership:
@@ -65,12 +66,24 @@ class Evaluator:
         self.max_width = max_width
         self._relations = DataLoader(store.relations_between)
         self._subject_sets = DataLoader(store.subject_sets)
+        self._shared: dict[tuple[RelationTuple, int, bool, frozenset[SubjectSet]], asyncio.Future[Membership]] = {}
 
     async def check(self, checks: Sequence[RelationTuple], max_depth: int) -> list[Membership]:
         return list(await asyncio.gather(*(self.is_allowed(check, max_depth) for check in checks)))
 
     async def is_allowed(
         self, t: RelationTuple, depth: int, *, skip_direct: bool = False, visited: frozenset[SubjectSet] = frozenset()
+    ) -> Membership:
+        # Checks of one batch share their sub-checks (every petition of a campaign asks the campaign the same
+        # question): each distinct sub-check is evaluated once, and everyone who needs it awaits that one answer.
+        key = (t, depth, skip_direct, visited)
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = asyncio.ensure_future(self._is_allowed(t, depth, skip_direct, visited))
+        return await shared
+
+    async def _is_allowed(
+        self, t: RelationTuple, depth: int, skip_direct: bool, visited: frozenset[SubjectSet]
     ) -> Membership:
         if depth <= 0:
             return Membership.UNKNOWN
@@ -82,8 +95,8 @@ class Evaluator:
         if relation is not None and relation.rewrite is not None:
             steps.append(self.rewrite(relation.rewrite, t, depth))
         if not skip_direct:
-            steps.append(self.direct(t, [t.relation], depth))
-        steps.append(self.expand_subject(t, depth, visited))
+            steps.append(self.direct(t, [t.relation], depth - 1))
+        steps.append(self.expand_subject(t, depth - 1, visited))
         return union(await asyncio.gather(*steps))
 
     async def direct(self, t: RelationTuple, relations: Sequence[str], depth: int) -> Membership:
@@ -100,8 +113,7 @@ class Evaluator:
         if rewrite.operator is Operator.OR:
             computed = [child.relation for child in children if isinstance(child, Computed)]
             if computed:
-                steps.append(self.direct(t, computed, depth))
-                steps += [self.is_allowed(_with(t, relation), depth - 1, skip_direct=True) for relation in computed]
+                steps.append(self.computed_union(t, computed, depth))
             children = tuple(child for child in children if not isinstance(child, Computed))
         for child in children:
             child_depth = depth - 1 if isinstance(child, Rewrite) else depth
@@ -109,7 +121,17 @@ class Evaluator:
         results = await asyncio.gather(*steps)
         return union(results) if rewrite.operator is Operator.OR else intersection(results)
 
+    async def computed_union(self, t: RelationTuple, relations: Sequence[str], depth: int) -> Membership:
+        """The ``includes``/``permits`` children of an ``||``: one lookup for all of them directly, then each deeper."""
+        direct, *deeper = await asyncio.gather(
+            self.direct(t, relations, 1),  # Keto's TraverseSubjectSetRewrite reads them without a depth check
+            *(self.is_allowed(_with(t, relation), depth - 1, skip_direct=True) for relation in relations),
+        )
+        return Membership.IS if direct is Membership.IS else union(deeper)
+
     async def child(self, child: Computed | Traverse | Invert | Rewrite, t: RelationTuple, depth: int) -> Membership:
+        if depth < 0:
+            return Membership.UNKNOWN
         if isinstance(child, Computed):
             return await self.is_allowed(_with(t, child.relation), depth)
         if isinstance(child, Traverse):
@@ -119,8 +141,6 @@ class Evaluator:
         return await self.rewrite(child, t, depth)
 
     async def traverse(self, traverse: Traverse, t: RelationTuple, depth: int) -> Membership:
-        if depth <= 0:
-            return Membership.UNKNOWN
         targets = await self._subject_sets.load((t.namespace, t.object, traverse.relation))
         checks = [
             self.is_allowed(RelationTuple(target.namespace, target.object, traverse.computed, t.subject), depth - 1)
@@ -137,15 +157,13 @@ class Evaluator:
         stored = await self._relations.load_many([(s.namespace, s.object, t.subject) for s in subject_sets])
         if any(s.relation in relations for s, relations in zip(subject_sets, stored, strict=True)):
             return Membership.IS
-        if depth <= 1:
-            return Membership.UNKNOWN
-        limited = len(subject_sets) > self.max_width
-        nested = [s for s in subject_sets[: self.max_width] if s not in visited]
+        if len(subject_sets) > self.max_width:
+            subject_sets = subject_sets[: self.max_width - 1]  # Keto keeps max_width - 1 of them
+        nested = [s for s in dict.fromkeys(subject_sets) if s not in visited]
         results = await asyncio.gather(
-            *(self.is_allowed(_with_object(t, s), depth - 1, skip_direct=True, visited=visited | {s}) for s in nested)
+            *(self.is_allowed(_with_object(t, s), depth, skip_direct=True, visited=visited | {s}) for s in nested)
         )
-        result = union(results)
-        return Membership.UNKNOWN if limited and result is Membership.NOT else result
+        return union(results)
 
 
 def _with(t: RelationTuple, relation: str) -> RelationTuple:
