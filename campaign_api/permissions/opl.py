@@ -288,6 +288,7 @@ class _Parser:
         self.expect(",")
         relation = self.identifier()
         self.expect(">")
+        self.checks.append((namespace, "namespace", namespace.value, None))
         self.checks.append((relation, "relation", namespace.value, relation.value))
         return RelationType(namespace.value, relation.value)
 
@@ -432,10 +433,8 @@ class _Parser:
     def _check_relation(self, token: Token, namespace: str | None, relation: str | None) -> None:
         declared = self.namespaces.get(namespace or "")
         if declared is None:
-            self.problems.append(
-                _locate(self.source, token.line, token.column, f"namespace {namespace!r} was not declared")
-            )
-        elif relation not in declared.relations:
+            return  # the namespace's own check reports it, at the namespace
+        if relation not in declared.relations:
             message = f"namespace {namespace!r} did not declare relation {relation!r}"
             self.problems.append(_locate(self.source, token.line, token.column, message))
 
