@@ -6,7 +6,8 @@ Checks go to ``POST /relation-tuples/batch/check`` in de-duplicated chunks of Ke
 - a result carrying ``error`` is UNAVAILABLE for that check alone;
 - a connection error, a timeout, a 5xx or a body that is not a batch answer is UNAVAILABLE for every check of the
   chunk, once the retries are spent (transport errors and 5xx only; a 4xx is an answer and is never retried);
-- the whole call, retries and back-off included, ends by ``timeout_seconds``;
+- each request to Keto, retries and back-off included, ends by ``timeout_seconds`` (a batch check of many chunks
+  gives each chunk its own, from when the concurrency bound lets it start);
 - after ``failure_threshold`` consecutive failures the circuit breaker opens: checks answer UNAVAILABLE without a
   request until the cool-down is over and one probe succeeds.
 
@@ -140,15 +141,12 @@ class KetoEngine:
             return []
         unique = list(dict.fromkeys(checks))
         chunks = [unique[start : start + self.max_batch_size] for start in range(0, len(unique), self.max_batch_size)]
-        deadline = self._deadline()
         bound = asyncio.Semaphore(self.max_concurrent_batches)
-        answers = await asyncio.gather(*(self._check_chunk(chunk, bound, deadline) for chunk in chunks))
+        answers = await asyncio.gather(*(self._check_chunk(chunk, bound) for chunk in chunks))
         verdicts = dict(zip(unique, chain.from_iterable(answers), strict=True))
         return [verdicts[check] for check in checks]
 
-    async def _check_chunk(
-        self, chunk: list[RelationTuple], bound: asyncio.Semaphore, deadline: float
-    ) -> list[Verdict]:
+    async def _check_chunk(self, chunk: list[RelationTuple], bound: asyncio.Semaphore) -> list[Verdict]:
         params = {} if self.max_depth is None else {"max-depth": str(self.max_depth)}
         body = {"tuples": [t.to_json() for t in chunk]}
         try:
@@ -161,7 +159,9 @@ class KetoEngine:
                     json=body,
                     parse=lambda response: _batch_verdicts(response, len(chunk)),
                     retries=self.retries,
-                    deadline=deadline,
+                    # Each batch request has its own deadline, from when it may start: a long list waits for its
+                    # turn under the concurrency bound without eating the time of the requests after it.
+                    deadline=self._deadline(),
                 )
         except PermissionServiceUnavailable:
             return [Verdict.UNAVAILABLE] * len(chunk)
@@ -176,22 +176,21 @@ class KetoEngine:
         to_delete = [t for t in dict.fromkeys(delete) if t not in inserted]
         if not to_insert and not to_delete:
             return
-        deadline = self._deadline()
         bound = asyncio.Semaphore(self.max_concurrent_batches)
-        stored = await asyncio.gather(*(self._is_stored(t, bound, deadline) for t in to_insert))
+        stored = await asyncio.gather(*(self._is_stored(t, bound) for t in to_insert))
         missing = [t for t, is_stored in zip(to_insert, stored, strict=True) if not is_stored]
         deltas = [{"action": "insert", "relation_tuple": t.to_json()} for t in missing]
         deltas += [{"action": "delete", "relation_tuple": t.to_json()} for t in to_delete]
         if deltas:
             await self._call(
-                self._write, "PATCH", ADMIN_PATH, json=deltas, parse=_no_content, retries=0, deadline=deadline
+                self._write, "PATCH", ADMIN_PATH, json=deltas, parse=_no_content, retries=0, deadline=self._deadline()
             )
 
-    async def _is_stored(self, t: RelationTuple, bound: asyncio.Semaphore, deadline: float) -> bool:
+    async def _is_stored(self, t: RelationTuple, bound: asyncio.Semaphore) -> bool:
         params = _query_params(TupleQuery(t.namespace, t.object, t.relation, t.subject)) | {"page_size": "1"}
         async with bound:
             page = await self._call(
-                self._read, "GET", LIST_PATH, params=params, parse=_tuple_page, retries=0, deadline=deadline
+                self._read, "GET", LIST_PATH, params=params, parse=_tuple_page, retries=0, deadline=self._deadline()
             )
         return bool(page.tuples)
 

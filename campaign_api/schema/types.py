@@ -146,7 +146,7 @@ class Organisation(_RowNode, relay.Node):
         return connection(page, Campaign.from_row, after=after)
 
     @strawberry.field
-    def viewer_can(self) -> OrganisationViewerCan:
+    def viewer_can(self) -> OrganisationViewerCan | None:
         return OrganisationViewerCan(object_id=self.id)
 
     @strawberry.field(
@@ -234,7 +234,7 @@ class Campaign(_RowNode, relay.Node):
         return await info.context.loaders.contactable_signatures_of_campaign.load(self.id)
 
     @strawberry.field
-    def viewer_can(self) -> CampaignViewerCan:
+    def viewer_can(self) -> CampaignViewerCan | None:
         return CampaignViewerCan(object_id=self.id)
 
     # Guarded fields of a campaign, by GraphQL name: what list resolvers decide ahead for every item.
@@ -297,7 +297,7 @@ class Petition(_RowNode, relay.Node):
         return connection(page, Signature.from_row, after=after)
 
     @strawberry.field
-    def viewer_can(self) -> PetitionViewerCan:
+    def viewer_can(self) -> PetitionViewerCan | None:
         return PetitionViewerCan(object_id=self.id)
 
     @classmethod
