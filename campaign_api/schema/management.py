@@ -217,11 +217,13 @@ class ManagementMutation:
             )
         engine = info.context.services.permission_engine
         person = user(str(input.identity_id))
+        await _MANAGE_ROLE[OrganisationRole.MEMBER].require(info, organisation.id)
         held = [
             OrganisationRole(found.relation)
             for found in (await engine.list(TupleQuery("Organisation", str(organisation.id), None, person))).tuples
             if found.relation in OrganisationRole._value2member_map_
         ]
+        # Changing a role needs the right to manage both the old and the new one.
         # Changing a role needs the right to manage both the old and the new one.
         for role in {*held, *([input.role] if input.role else [])}:
             await _MANAGE_ROLE[role].require(info, organisation.id)

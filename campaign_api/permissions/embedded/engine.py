@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,17 +23,23 @@ _VERDICTS = {
 
 
 class EmbeddedEngine:
-    def __init__(self, database: Database, model: Model, *, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
+    def __init__(
+        self, database: Database, model: Model, *, max_depth: int = DEFAULT_MAX_DEPTH, max_concurrent_checks: int = 4
+    ) -> None:
         self.store = TupleStore(database)
         self.model = model
         self.max_depth = max_depth
         self._database = database
+        # Each batch being evaluated holds up to two database connections; bounding the batches in flight keeps a
+        # burst of requests queueing here instead of exhausting the connection pool (as Keto bounds its own).
+        self._in_flight = asyncio.Semaphore(max_concurrent_checks)
 
     async def check(self, checks: Sequence[RelationTuple]) -> list[Verdict]:
         if not checks:
             return []
         try:
-            memberships = await Evaluator(self.model, self.store).check(checks, self.max_depth)
+            async with self._in_flight:
+                memberships = await Evaluator(self.model, self.store).check(checks, self.max_depth)
         except SQLAlchemyError:  # the database failed: fail closed, every check of the batch
             return [Verdict.UNAVAILABLE] * len(checks)
         return [_VERDICTS[membership] for membership in memberships]
