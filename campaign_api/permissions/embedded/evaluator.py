@@ -20,7 +20,7 @@ every read of one level of every check in a batch share a single SQL query (the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 
 from aiodataloader import DataLoader
@@ -54,6 +54,24 @@ def intersection(results: Sequence[Membership]) -> Membership:
     return Membership.IS if results else Membership.NOT
 
 
+Step = Callable[[], Awaitable[Membership]]
+
+
+async def first_decisive(steps: Sequence[Step], operator: Operator) -> Membership:
+    """Keto's ``||`` and ``&&``: run the parts in order and stop at the first decisive answer (IS or an error for
+    ``||``; anything but IS for ``&&``). The parts of many checks still reach the same level together, and share its
+    lookups."""
+    results: list[Membership] = []
+    for step in steps:
+        result = await step()
+        if operator is Operator.OR and result in (Membership.IS, Membership.ERROR):
+            return result
+        if operator is Operator.AND and result is not Membership.IS:
+            return Membership.ERROR if result is Membership.ERROR else Membership.NOT
+        results.append(result)
+    return union(results) if operator is Operator.OR else intersection(results)
+
+
 def invert(result: Membership) -> Membership:
     return {Membership.IS: Membership.NOT, Membership.NOT: Membership.IS}.get(result, result)
 
@@ -78,9 +96,18 @@ class Evaluator:
         # question): each distinct sub-check is evaluated once, and everyone who needs it awaits that one answer.
         key = (t, depth, skip_direct, visited)
         shared = self._shared.get(key)
-        if shared is None:
-            shared = self._shared[key] = asyncio.ensure_future(self._is_allowed(t, depth, skip_direct, visited))
-        return await shared
+        if shared is not None:
+            return await shared
+        # The first to ask evaluates in its own task (no new one); later askers wait for its answer.
+        shared = self._shared[key] = asyncio.get_running_loop().create_future()
+        try:
+            result = await self._is_allowed(t, depth, skip_direct, visited)
+        except BaseException as error:
+            shared.set_exception(error)
+            shared.exception()  # retrieved here, so an unawaited failure is not reported twice
+            raise
+        shared.set_result(result)
+        return result
 
     async def _is_allowed(
         self, t: RelationTuple, depth: int, skip_direct: bool, visited: frozenset[SubjectSet]
@@ -91,13 +118,13 @@ class Evaluator:
             relation = self.model.relation(t.namespace, t.relation)
         except UnknownRelation:
             return Membership.ERROR
-        steps: list[Awaitable[Membership]] = []
+        steps: list[Step] = []
         if relation is not None and relation.rewrite is not None:
-            steps.append(self.rewrite(relation.rewrite, t, depth))
+            steps.append(lambda: self.rewrite(relation.rewrite, t, depth))
         if not skip_direct:
-            steps.append(self.direct(t, [t.relation], depth - 1))
-        steps.append(self.expand_subject(t, depth - 1, visited))
-        return union(await asyncio.gather(*steps))
+            steps.append(lambda: self.direct(t, [t.relation], depth - 1))
+        steps.append(lambda: self.expand_subject(t, depth - 1, visited))
+        return await first_decisive(steps, Operator.OR)
 
     async def direct(self, t: RelationTuple, relations: Sequence[str], depth: int) -> Membership:
         if depth <= 0:
@@ -108,26 +135,27 @@ class Evaluator:
     async def rewrite(self, rewrite: Rewrite, t: RelationTuple, depth: int) -> Membership:
         if depth <= 0:
             return Membership.UNKNOWN
-        steps: list[Awaitable[Membership]] = []
+        steps: list[Step] = []
         children = rewrite.children
         if rewrite.operator is Operator.OR:
             computed = [child.relation for child in children if isinstance(child, Computed)]
             if computed:
-                steps.append(self.computed_union(t, computed, depth))
+                steps.append(lambda: self.computed_union(t, computed, depth))
             children = tuple(child for child in children if not isinstance(child, Computed))
         for child in children:
             child_depth = depth - 1 if isinstance(child, Rewrite) else depth
-            steps.append(self.child(child, t, child_depth))
-        results = await asyncio.gather(*steps)
-        return union(results) if rewrite.operator is Operator.OR else intersection(results)
+            steps.append(lambda child=child, child_depth=child_depth: self.child(child, t, child_depth))
+        return await first_decisive(steps, rewrite.operator)
 
     async def computed_union(self, t: RelationTuple, relations: Sequence[str], depth: int) -> Membership:
         """The ``includes``/``permits`` children of an ``||``: one lookup for all of them directly, then each deeper."""
-        direct, *deeper = await asyncio.gather(
-            self.direct(t, relations, 1),  # Keto's TraverseSubjectSetRewrite reads them without a depth check
-            *(self.is_allowed(_with(t, relation), depth - 1, skip_direct=True) for relation in relations),
-        )
-        return Membership.IS if direct is Membership.IS else union(deeper)
+        if await self.direct(t, relations, 1) is Membership.IS:  # Keto reads them without a depth check
+            return Membership.IS
+        steps: list[Step] = [
+            lambda relation=relation: self.is_allowed(_with(t, relation), depth - 1, skip_direct=True)
+            for relation in relations
+        ]
+        return await first_decisive(steps, Operator.OR)
 
     async def child(self, child: Computed | Traverse | Invert | Rewrite, t: RelationTuple, depth: int) -> Membership:
         if depth < 0:
