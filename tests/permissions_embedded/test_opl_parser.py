@@ -530,3 +530,26 @@ def test_load_model_prefixes_errors_with_the_file(tmp_path: Path) -> None:
     with pytest.raises(OplError) as raised:
         load_model(path)
     assert raised.value.problems[0].startswith(f"{path}:11:30: namespace 'Doc' did not declare relation 'missing'")
+
+
+def test_a_malformed_model_file_is_refused_with_its_path_line_and_column(tmp_path) -> None:
+    """What the app prints when it refuses to start on a broken namespaces.ts (create_permission_engine loads it)."""
+    broken = tmp_path / "namespaces.ts"
+    broken.write_text(
+        "class User implements Namespace {}\nclass Doc implements Namespace {\n  related: { r: Usr[] }\n}\n"
+    )
+    with pytest.raises(OplError) as raised:
+        load_model(broken)
+    assert str(raised.value).startswith(f"{broken}:3:17: namespace 'Usr' was not declared")
+
+
+def test_the_app_parses_the_model_when_it_is_created(monkeypatch) -> None:
+    from campaign_api.app import create_app
+    from campaign_api.settings import Settings
+
+    def refuse() -> None:
+        raise OplError(["namespaces.ts:1:1: broken"])
+
+    monkeypatch.setattr("campaign_api.permissions.opl.load_model", refuse)
+    with pytest.raises(OplError, match=r"namespaces\.ts:1:1"):
+        create_app(Settings(database_url="sqlite+aiosqlite:///unused.sqlite3"))
