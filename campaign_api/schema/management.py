@@ -7,6 +7,7 @@ permission tuples (``domain/tuple_writes.py``).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import strawberry
@@ -78,9 +79,17 @@ def _problem(field: str, code: UserErrorCode, message: str) -> list[UserError]:
     return [UserError(field=field, message=message, code=code)]
 
 
+def _payload(payload: type, node: Any, user_errors: list[UserError]) -> Any:
+    """``payload`` (OrganisationPayload, CampaignPayload, ...) with its object, whatever the object's field is named."""
+    node_field = dataclasses.fields(payload)[0].name
+    return payload(**{node_field: node, "user_errors": user_errors})
+
+
 def _not_found(payload: type, field: str) -> Any:
     # The same answer for an object that does not exist and one the viewer may not read.
-    return payload(None, _problem(field, UserErrorCode.NOT_FOUND, "It does not exist, or you may not see it."))
+    return _payload(
+        payload, None, _problem(field, UserErrorCode.NOT_FOUND, "It does not exist, or you may not see it.")
+    )
 
 
 def _text_problems(field: str, value: str, max_length: int) -> list[UserError]:
@@ -110,6 +119,25 @@ async def _find(info: Info, node_type: type, global_id: str, field: str) -> Any:
     if row_id is None:
         return None
     return await node_type._loader(info).load(row_id)
+
+
+async def _target(info: Info, node_type: type, global_id: str, field: str, permission: Can) -> Any:
+    """The object a mutation acts on, as the viewer sees it, once the viewer is known to hold the permit (FORBIDDEN
+    otherwise); None when it does not exist for the viewer."""
+    _require_viewer(info)
+    row = await _find(info, node_type, global_id, field)
+    if row is not None:
+        await permission.require(info, row.id)
+    return row
+
+
+async def _create(info: Info, payload: type, node_type: Any, write_rows: Any) -> Any:
+    """Write a new row with its tuples; a slug someone else has is a ``TAKEN`` user error."""
+    try:
+        row = await _write(info, write_rows, _delete_row)
+    except IntegrityError:
+        return _payload(payload, None, _problem("slug", UserErrorCode.TAKEN, "This slug is taken; choose another."))
+    return _payload(payload, node_type.from_row(row), [])
 
 
 async def _write(info: Info, write_rows: Any, compensate: Any = None) -> Any:
@@ -200,24 +228,18 @@ class ManagementMutation:
             await session.flush()
             return organisation, ([organisation_role(organisation.id, OrganisationRoleValue.OWNER, identity_id)], [])
 
-        try:
-            row = await _write(info, write_rows, _delete_row)
-        except IntegrityError:
-            return OrganisationPayload(organisation=None, user_errors=_problem("slug", UserErrorCode.TAKEN, "Taken."))
-        return OrganisationPayload(organisation=Organisation.from_row(row), user_errors=[])
+        return await _create(info, OrganisationPayload, Organisation, write_rows)
 
     @strawberry.mutation(description="Give a person a role in an organisation, change it, or remove them (role: null).")
     async def set_organisation_role(self, info: Info, input: SetOrganisationRoleInput) -> OrganisationPayload:
-        _require_viewer(info)
-        organisation = await _find(info, Organisation, input.organisation_id, "organisationId")
+        # Touching memberships at all needs the right to manage members, so the answer never depends on whether
+        # the person holds a role.
+        manage_members = _MANAGE_ROLE[OrganisationRole.MEMBER]
+        organisation = await _target(info, Organisation, input.organisation_id, "organisationId", manage_members)
         if organisation is None:
-            return OrganisationPayload(
-                organisation=None,
-                user_errors=_problem("organisationId", UserErrorCode.NOT_FOUND, "No such organisation."),
-            )
+            return _not_found(OrganisationPayload, "organisationId")
         engine = info.context.services.permission_engine
         person = user(str(input.identity_id))
-        await _MANAGE_ROLE[OrganisationRole.MEMBER].require(info, organisation.id)
         held = [
             OrganisationRole(found.relation)
             for found in (await engine.list(TupleQuery("Organisation", str(organisation.id), None, person))).tuples
@@ -249,13 +271,9 @@ class ManagementMutation:
 
     @strawberry.mutation(description="Grant or remove a direct role on a campaign (role: null removes it).")
     async def set_campaign_role(self, info: Info, input: SetCampaignRoleInput) -> CampaignPayload:
-        _require_viewer(info)
-        campaign = await _find(info, Campaign, input.campaign_id, "campaignId")
+        campaign = await _target(info, Campaign, input.campaign_id, "campaignId", CAN_GRANT_CAMPAIGN_ROLES)
         if campaign is None:
-            return CampaignPayload(
-                campaign=None, user_errors=_problem("campaignId", UserErrorCode.NOT_FOUND, "No such campaign.")
-            )
-        await CAN_GRANT_CAMPAIGN_ROLES.require(info, campaign.id)
+            return _not_found(CampaignPayload, "campaignId")
         person = str(input.identity_id)
         every_role = [campaign_role(campaign.id, role, person) for role in CampaignRoleValue]
         added = [campaign_role(campaign.id, CampaignRoleValue(input.role.value), person)] if input.role else []
@@ -266,13 +284,9 @@ class ManagementMutation:
 
     @strawberry.mutation(description="Create a draft campaign in an organisation.")
     async def create_campaign(self, info: Info, input: CreateCampaignInput) -> CampaignPayload:
-        _require_viewer(info)
-        organisation = await _find(info, Organisation, input.organisation_id, "organisationId")
+        organisation = await _target(info, Organisation, input.organisation_id, "organisationId", CAN_CREATE_CAMPAIGN)
         if organisation is None:
-            return CampaignPayload(
-                campaign=None, user_errors=_problem("organisationId", UserErrorCode.NOT_FOUND, "No such organisation.")
-            )
-        await CAN_CREATE_CAMPAIGN.require(info, organisation.id)
+            return _not_found(CampaignPayload, "organisationId")
         problems = _text_problems("title", input.title, 200) + _slug_problems(input.slug)
         if problems:
             return CampaignPayload(campaign=None, user_errors=problems)
@@ -288,21 +302,13 @@ class ManagementMutation:
             await session.flush()
             return campaign, ([campaign_in_organisation(campaign.id, organisation.id)], [])
 
-        try:
-            row = await _write(info, write_rows, _delete_row)
-        except IntegrityError:
-            return CampaignPayload(campaign=None, user_errors=_problem("slug", UserErrorCode.TAKEN, "Taken."))
-        return CampaignPayload(campaign=Campaign.from_row(row), user_errors=[])
+        return await _create(info, CampaignPayload, Campaign, write_rows)
 
     @strawberry.mutation(description="Change a campaign's title, description or internal notes.")
     async def update_campaign(self, info: Info, input: UpdateCampaignInput) -> CampaignPayload:
-        _require_viewer(info)
-        campaign = await _find(info, Campaign, input.campaign_id, "campaignId")
+        campaign = await _target(info, Campaign, input.campaign_id, "campaignId", CAN_EDIT_CAMPAIGN)
         if campaign is None:
-            return CampaignPayload(
-                campaign=None, user_errors=_problem("campaignId", UserErrorCode.NOT_FOUND, "No such campaign.")
-            )
-        await CAN_EDIT_CAMPAIGN.require(info, campaign.id)
+            return _not_found(CampaignPayload, "campaignId")
         changes = {
             column: value
             for column, value in (
@@ -320,13 +326,9 @@ class ManagementMutation:
 
     @strawberry.mutation(description="Publish, archive, or return a campaign to draft.")
     async def set_campaign_status(self, info: Info, input: SetCampaignStatusInput) -> CampaignPayload:
-        _require_viewer(info)
-        campaign = await _find(info, Campaign, input.campaign_id, "campaignId")
+        campaign = await _target(info, Campaign, input.campaign_id, "campaignId", CAN_PUBLISH_CAMPAIGN)
         if campaign is None:
-            return CampaignPayload(
-                campaign=None, user_errors=_problem("campaignId", UserErrorCode.NOT_FOUND, "No such campaign.")
-            )
-        await CAN_PUBLISH_CAMPAIGN.require(info, campaign.id)
+            return _not_found(CampaignPayload, "campaignId")
         status = CampaignStatusValue(input.status)
         return CampaignPayload(
             campaign=await _update(info, models.Campaign, campaign.id, {"status": status}, Campaign), user_errors=[]
@@ -334,13 +336,9 @@ class ManagementMutation:
 
     @strawberry.mutation(description="Create a draft petition in a campaign.")
     async def create_petition(self, info: Info, input: CreatePetitionInput) -> PetitionPayload:
-        _require_viewer(info)
-        campaign = await _find(info, Campaign, input.campaign_id, "campaignId")
+        campaign = await _target(info, Campaign, input.campaign_id, "campaignId", CAN_EDIT_CAMPAIGN)
         if campaign is None:
-            return PetitionPayload(
-                petition=None, user_errors=_problem("campaignId", UserErrorCode.NOT_FOUND, "No such campaign.")
-            )
-        await CAN_EDIT_CAMPAIGN.require(info, campaign.id)
+            return _not_found(PetitionPayload, "campaignId")
         problems = (
             _text_problems("title", input.title, 200)
             + _text_problems("target", input.target, 200)
@@ -364,21 +362,13 @@ class ManagementMutation:
             await session.flush()
             return petition, ([petition_in_campaign(petition.id, campaign.id)], [])
 
-        try:
-            row = await _write(info, write_rows, _delete_row)
-        except IntegrityError:
-            return PetitionPayload(petition=None, user_errors=_problem("slug", UserErrorCode.TAKEN, "Taken."))
-        return PetitionPayload(petition=Petition.from_row(row), user_errors=[])
+        return await _create(info, PetitionPayload, Petition, write_rows)
 
     @strawberry.mutation(description="Open, close, or return a petition to draft.")
     async def set_petition_status(self, info: Info, input: SetPetitionStatusInput) -> PetitionPayload:
-        _require_viewer(info)
-        petition = await _find(info, Petition, input.petition_id, "petitionId")
+        petition = await _target(info, Petition, input.petition_id, "petitionId", CAN_PUBLISH_PETITION)
         if petition is None:
-            return PetitionPayload(
-                petition=None, user_errors=_problem("petitionId", UserErrorCode.NOT_FOUND, "No such petition.")
-            )
-        await CAN_PUBLISH_PETITION.require(info, petition.id)
+            return _not_found(PetitionPayload, "petitionId")
         status = PetitionStatusValue(input.status)
         return PetitionPayload(
             petition=await _update(info, models.Petition, petition.id, {"status": status}, Petition), user_errors=[]
@@ -389,13 +379,9 @@ class ManagementMutation:
         "The same answer whether or not the address had signed."
     )
     async def delete_signature(self, info: Info, input: DeleteSignatureInput) -> PetitionPayload:
-        _require_viewer(info)
-        petition = await _find(info, Petition, input.petition_id, "petitionId")
+        petition = await _target(info, Petition, input.petition_id, "petitionId", CAN_DELETE_SIGNATURES)
         if petition is None:
-            return PetitionPayload(
-                petition=None, user_errors=_problem("petitionId", UserErrorCode.NOT_FOUND, "No such petition.")
-            )
-        await CAN_DELETE_SIGNATURES.require(info, petition.id)
+            return _not_found(PetitionPayload, "petitionId")
         async with info.context.services.database.transaction() as session:
             deleted = await session.execute(
                 delete(models.Signature)
