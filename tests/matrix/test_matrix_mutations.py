@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import select, update
 
 from campaign_api.db import models
@@ -46,24 +45,12 @@ from tests.matrix.scenario import (
     SIGN,
     World,
     allowed,
-    build_world,
     campaign_of,
-    empty_database,
     readable,
     relation_tuples,
 )
 
 # --- the world, the server, the database -----------------------------------------------------------------------------
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(migrated_database_url: str) -> World:
-    database = Database(migrated_database_url)
-    try:
-        await empty_database(database)
-        return await build_world(database)
-    finally:
-        await database.dispose()
 
 
 @pytest.fixture

@@ -17,9 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from campaign_api.db.database import Database
 from tests.conftest import ServeFactory
 from tests.graphql_client import post_graphql
 from tests.matrix.scenario import (
@@ -39,21 +37,9 @@ from tests.matrix.scenario import (
     SEE_MEMBERS,
     World,
     allowed,
-    build_world,
     campaign_of,
-    empty_database,
     readable,
 )
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(migrated_database_url: str) -> World:
-    database = Database(migrated_database_url)
-    try:
-        await empty_database(database)
-        return await build_world(database)
-    finally:
-        await database.dispose()
 
 
 @pytest.fixture
